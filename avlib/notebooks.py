@@ -1,0 +1,189 @@
+"""Execute the paper notebooks with papermill (cached by input hash) and build the book.
+
+A notebook is re-executed only when one of its inputs changed: the notebook
+itself, avlib's source, the profile, the data manifest, or the lock file. The
+executed copy lands in ``book/chapters/`` only when the whole run succeeded, so
+a failing notebook never replaces the last good chapter (its partial copy is
+kept in ``_build/failed/`` with the error in the failing cell).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from avlib.errors import NotebookError
+from avlib.profiles import check_profile, project_root
+
+KERNEL = "avbook"
+
+
+def notebook_paths(root: Path | None = None) -> list[Path]:
+    """The study's notebooks in chapter order (notebooks/NN_name.ipynb)."""
+    root = root or project_root()
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _digest_files(paths) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def input_hash(
+    notebook: Path, profile: str, parameters: dict | None = None, root: Path | None = None
+) -> str:
+    """Hash of everything an executed notebook depends on."""
+    root = root or project_root()
+    manifest = root / "data" / profile / "manifest.json"
+    parts = {
+        "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+        "avlib": _digest_files(p for p in (root / "avlib").rglob("*.py")),
+        "lock": hashlib.sha256((root / "requirements.txt").read_bytes()).hexdigest(),
+        "data": hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.exists() else "none",
+        "profile": profile,
+        "parameters": parameters or {},
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def execute(
+    notebook: Path,
+    output: Path,
+    parameters: dict,
+    *,
+    failed_dir: Path | None = None,
+    kernel: str = KERNEL,
+) -> float:
+    """Run one notebook with papermill into ``output`` (atomically); return seconds taken."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.stem}.running.ipynb")
+    t0 = time.time()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(tmp),
+            parameters=parameters,
+            kernel_name=kernel,
+            cwd=str(notebook.parent),
+            progress_bar=True,
+            request_save_on_cell_execute=True,
+        )
+    except PapermillExecutionError as e:
+        kept = tmp
+        if failed_dir is not None:
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            kept = failed_dir / output.name
+            shutil.move(tmp, kept)
+        raise NotebookError(
+            f"{notebook}: cell {e.cell_index} raised {e.ename}: {e.evalue}\n"
+            f"the executed copy with the failing cell is {kept}; the previous chapter (if any) is kept\n"
+            + "".join(e.traceback[-3:])
+        ) from e
+    os.replace(tmp, output)
+    return time.time() - t0
+
+
+def run_all(
+    profile: str,
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    out_dir: Path | None = None,
+    results_dir: Path | None = None,
+    root: Path | None = None,
+) -> list[dict]:
+    """Execute every notebook whose inputs changed; return one record per notebook."""
+    check_profile(profile)
+    root = root or project_root()
+    out_dir = out_dir or root / "book" / "chapters"
+    stamps = out_dir / ".stamps"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for nb in notebook_paths(root):
+        if only and not any(nb.stem.startswith(o) or nb.name == o for o in only):
+            continue
+        params = {"profile": profile}
+        if results_dir is not None:
+            params["results_dir"] = str(results_dir)
+        digest = input_hash(nb, profile, params, root)
+        out, stamp = out_dir / nb.name, stamps / f"{nb.stem}.json"
+        if (
+            not force
+            and out.exists()
+            and stamp.exists()
+            and json.loads(stamp.read_text()).get("hash") == digest
+        ):
+            print(
+                f"[notebooks] {nb.name}: inputs unchanged, keeping {out.relative_to(root) if out.is_relative_to(root) else out}"
+            )
+            records.append({"notebook": nb.name, "executed": False})
+            continue
+        print(f"[notebooks] {nb.name}: executing (profile={profile})", flush=True)
+        seconds = execute(nb, out, params, failed_dir=root / "_build" / "failed")
+        stamps.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(
+            json.dumps({"hash": digest, "profile": profile, "seconds": round(seconds, 1)})
+        )
+        print(f"[notebooks] {nb.name}: done in {seconds:.0f} s", flush=True)
+        records.append({"notebook": nb.name, "executed": True, "seconds": seconds})
+    return records
+
+
+def build_book(
+    root: Path | None = None, *, strict: bool = False, builddir: Path | None = None
+) -> Path:
+    """`jupyter-book build` of the repo root with book/_toc.yml; returns the HTML index."""
+    root = root or project_root()
+    chapters = root / "book" / "chapters"
+    missing = [nb.name for nb in notebook_paths(root) if not (chapters / nb.name).exists()]
+    if missing:
+        raise NotebookError(
+            f"{chapters}: no executed copy of {', '.join(missing)}; run `make notebooks` first"
+        )
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [
+        str(exe),
+        "build",
+        str(root),
+        "--toc",
+        str(root / "book" / "_toc.yml"),
+        "--config",
+        str(root / "_config.yml"),
+    ]
+    if builddir is not None:
+        cmd += ["--path-output", str(builddir)]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=root)
+    if proc.returncode != 0:
+        raise NotebookError(
+            f"jupyter-book build failed (exit {proc.returncode}); see the log above"
+        )
+    return (builddir or root) / "_build" / "html" / "index.html"
+
+
+def add_parser(sub) -> None:
+    """`avlib notebooks run|build-book`."""
+    p = sub.add_parser("notebooks", help="execute the paper notebooks (cached) and build the book")
+    s = p.add_subparsers(dest="action", required=True)
+    r = s.add_parser("run", help="execute notebooks whose inputs changed into book/chapters/")
+    r.add_argument("--profile", default="quick", help="smoke | quick | full (default quick)")
+    r.add_argument("--only", nargs="*", help="notebook names or prefixes (e.g. 01)")
+    r.add_argument("--force", action="store_true", help="execute even when inputs are unchanged")
+    r.set_defaults(func=lambda a: run_all(a.profile, only=a.only, force=a.force))
+    b = s.add_parser("build-book", help="jupyter-book build to _build/html")
+    b.add_argument("--profile", default="quick", help="(recorded only; chapters come from `run`)")
+    b.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
+    b.set_defaults(func=lambda a: print(build_book(strict=a.strict)))

@@ -1,0 +1,83 @@
+"""Notebook conventions, and every notebook executed by papermill at profile smoke."""
+
+import ast
+import json
+import time
+
+import nbformat
+import pytest
+
+from avlib.errors import NotebookError
+from avlib.notebooks import execute, notebook_paths
+
+PARAMETERS = {"profile", "seeds", "data_root", "device", "results_dir"}
+NOTEBOOKS = notebook_paths()
+
+
+def _code_cells(path):
+    nb = json.loads(path.read_text())
+    return nb, [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_hygiene(path):
+    nb, cells = _code_cells(path)
+    assert nb["metadata"].get("kernelspec", {}).get("name") == "avbook"
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells), (
+        "outputs committed"
+    )
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] is cells[0], (
+        "the first code cell, and only it, is tagged parameters"
+    )
+    names = {
+        t.id
+        for node in ast.parse("".join(tagged[0]["source"])).body
+        for t in getattr(node, "targets", [])
+    }
+    assert names >= PARAMETERS, f"parameters cell lacks {PARAMETERS - names}"
+    for c in cells:
+        src = "".join(c["source"])
+        assert "!pip" not in src and "%pip" not in src
+        assert len(src.splitlines()) <= 20, f"cell too long (logic belongs in avlib):\n{src[:200]}"
+        for node in ast.walk(ast.parse(src)):
+            assert not isinstance(node, ast.ClassDef), "no classes in notebooks"
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno <= 4, (
+                    f"function {node.name} too long for a notebook"
+                )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_executes_at_smoke(smoke_run, path):
+    chapters, results, records = smoke_run
+    executed = nbformat.read(chapters / path.name, as_version=4)
+    errors = [
+        o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
+    assert not errors
+    assert any(o for c in executed.cells for o in c.get("outputs", [])), "no outputs at all"
+
+
+def test_failing_notebook_names_the_cell_and_keeps_the_previous_chapter(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "avbook", "display_name": "avbook", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise RuntimeError('boom in cell two')"),
+    ]
+    src = tmp_path / "99_fail.ipynb"
+    nbformat.write(nb, src)
+    out = tmp_path / "chapters" / "99_fail.ipynb"
+    out.parent.mkdir()
+    out.write_text("previous good chapter")
+    t0 = time.time()
+    with pytest.raises(
+        NotebookError, match=r"99_fail.ipynb: cell 3 raised RuntimeError: boom in cell two"
+    ):
+        execute(src, out, {"profile": "smoke"}, failed_dir=tmp_path / "failed")
+    assert out.read_text() == "previous good chapter"
+    assert (tmp_path / "failed" / "99_fail.ipynb").exists()
+    assert time.time() - t0 < 120
