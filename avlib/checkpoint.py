@@ -1,4 +1,4 @@
-"""Checkpoint files and random-number-generator state for exact resume.
+"""Reproducibility: seeds, deterministic algorithms, RNG state and checkpoint files.
 
 A checkpoint is one ``torch.save`` file written atomically (temp file in the
 same directory, fsync, rename), so a run killed while saving leaves the
@@ -7,6 +7,7 @@ previous checkpoint intact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import random
@@ -74,3 +75,24 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise TrainingError(f"{path}: no checkpoint to resume from") from e
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as e:
         raise TrainingError(f"{path}: unreadable checkpoint ({e}); delete it to start over") from e
+
+
+@contextlib.contextmanager
+def deterministic(enabled: bool = True):
+    """Deterministic algorithms (warn-only where none exists) for the run, then restore."""
+    saved = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic,
+    )
+    if enabled:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[2:]

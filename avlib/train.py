@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
-import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from avlib.checkpoint import (
+    deterministic,
     load_checkpoint,
     rng_state,
     save_checkpoint,
@@ -55,6 +54,7 @@ from avlib.checkpoint import (
 )
 from avlib.distributed import DistInfo, distributed, from_rank0, gather, mean_over_ranks, shard
 from avlib.errors import ConfigError, TrainingError
+from avlib.monitor import ChanceMonitor, MetricsLog
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULERS = ("none", "cosine", "step", "plateau")
@@ -137,10 +137,6 @@ class TrainResult:
     resumed_from_step: int | None
     chance: dict | None
 
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dataclasses.asdict(self)
-
 
 def amp_enabled(cfg: TrainConfig, device: torch.device) -> bool:
     """bf16 autocast runs only on CUDA and only when cfg.amp."""
@@ -154,17 +150,35 @@ def autocast(cfg: TrainConfig, device: torch.device):
     return contextlib.nullcontext()
 
 
+def channels_last_enabled(cfg: TrainConfig, device: torch.device) -> bool:
+    """channels_last memory format is used only on CUDA and only when cfg.channels_last."""
+    return cfg.channels_last and device.type == "cuda"
+
+
+def _channels_last(t: torch.Tensor) -> torch.Tensor:
+    """4-D tensors to channels_last, 5-D to channels_last_3d, others unchanged."""
+    if t.dim() == 4:
+        return t.contiguous(memory_format=torch.channels_last)
+    if t.dim() == 5:
+        return t.contiguous(memory_format=torch.channels_last_3d)
+    return t
+
+
+def to_channels_last(model: nn.Module) -> nn.Module:
+    """Conv2d and Conv3d weights alike (``model.to(memory_format=...)`` fails on 5-D weights)."""
+    for p in model.parameters():
+        p.data = _channels_last(p.data)
+    return model
+
+
 def to_device(batch: dict, device: torch.device, channels_last: bool = False) -> dict:
-    """Move a batch's tensors to ``device`` (4-D/5-D floats channels_last on CUDA if asked)."""
+    """Move a batch's tensors to ``device``; float 4-D/5-D ones channels_last if asked."""
     out = {}
     for key, value in batch.items():
         if isinstance(value, torch.Tensor):
             value = value.to(device, non_blocking=True)
-            if channels_last and device.type == "cuda" and value.is_floating_point():
-                if value.dim() == 4:
-                    value = value.contiguous(memory_format=torch.channels_last)
-                elif value.dim() == 5:
-                    value = value.contiguous(memory_format=torch.channels_last_3d)
+            if channels_last and value.is_floating_point():
+                value = _channels_last(value)
         out[key] = value
     return out
 
@@ -173,71 +187,24 @@ def to_device(batch: dict, device: torch.device, channels_last: bool = False) ->
 def evaluate(
     model: nn.Module, loss_fn, data: Iterable[dict], cfg: TrainConfig, device: torch.device
 ) -> dict[str, float]:
-    """Mean of ``loss_fn``'s metrics over ``data`` with the model in eval mode."""
+    """Mean of ``loss_fn``'s metrics over ``data`` in eval mode, each batch weighted by its size."""
     was_training = model.training
     model.eval()
     sums: dict[str, float] = {}
     n = 0
     for batch in data:
-        batch = to_device(batch, device, cfg.channels_last)
+        size = next(len(v) for v in batch.values() if isinstance(v, torch.Tensor))
+        batch = to_device(batch, device, channels_last_enabled(cfg, device))
         with autocast(cfg, device):
             out = model(batch)
         loss, metrics = loss_fn(batch, out)
         for k, v in {"loss": loss, **metrics}.items():
-            sums[k] = sums.get(k, 0.0) + float(v)
-        n += 1
+            sums[k] = sums.get(k, 0.0) + float(v) * size
+        n += size
     model.train(was_training)
     if n == 0:
-        raise TrainingError("validation data yielded no batches")
+        raise TrainingError("evaluation data yielded no batches")
     return {k: v / n for k, v in sums.items()}
-
-
-# --- the run's bookkeeping -----------------------------------------------------------------
-
-
-class ChanceMonitor:
-    """Flags a run whose windowed mean loss never drops below (1 - tolerance) x chance."""
-
-    def __init__(self, level: float | None, window: int, tolerance: float):
-        self.level, self.window, self.tolerance = level, window, tolerance
-        self.sum_loss = self.sum_chance = 0.0
-        self.count = 0
-        self.best_ratio: float | None = None
-
-    def update(self, metrics: dict[str, float]) -> None:
-        """Add one step's loss (and its chance level, if the loss reports one)."""
-        chance = self.level if self.level is not None else metrics.get("chance_loss")
-        if chance is None or chance <= 0:
-            return
-        self.sum_loss += metrics["loss"]
-        self.sum_chance += chance
-        self.count += 1
-        if self.count == self.window:
-            self._close_window()
-
-    def _close_window(self) -> None:
-        ratio = self.sum_loss / self.sum_chance
-        self.best_ratio = ratio if self.best_ratio is None else min(self.best_ratio, ratio)
-        self.sum_loss = self.sum_chance = 0.0
-        self.count = 0
-
-    def report(self) -> dict | None:
-        """None without a chance level; else the best window's loss / chance and the verdict."""
-        if self.count and (self.best_ratio is None or 2 * self.count >= self.window):
-            self._close_window()  # the last partial window counts if at least half full
-        if self.best_ratio is None:
-            return None
-        stuck = self.best_ratio >= 1 - self.tolerance
-        return {"best_window_loss_over_chance": self.best_ratio, "stuck": stuck}
-
-    def state_dict(self) -> dict:
-        """Accumulators, for checkpoints."""
-        return {k: getattr(self, k) for k in ("sum_loss", "sum_chance", "count", "best_ratio")}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict`."""
-        for k, v in state.items():
-            setattr(self, k, v)
 
 
 @dataclass
@@ -252,25 +219,6 @@ class _Progress:
     steps: list[dict] = field(default_factory=list)
     log_lines: int = 0  # JSONL lines written so far
     wall_s: float = 0.0  # training time of earlier, interrupted segments
-
-
-class _MetricsLog:
-    """Rank 0's JSONL file; on resume it is cut back to the lines the checkpoint knew of."""
-
-    def __init__(self, path: str | None, active: bool, keep_lines: int):
-        self.path = Path(path) if path and active else None
-        if self.path is None:
-            return
-        lines = self.path.read_text().splitlines(keepends=True) if self.path.exists() else []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("".join(lines[:keep_lines]))
-
-    def write(self, kind: str, record: dict, progress: _Progress) -> None:
-        """Append one record (every rank counts it, so the count is the same everywhere)."""
-        progress.log_lines += 1
-        if self.path is not None:
-            with self.path.open("a") as f:
-                f.write(json.dumps({"kind": kind, **record}) + "\n")
 
 
 def _optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -301,8 +249,9 @@ class _Run:
         self.cfg, self.d = cfg, d
         self.val_data, self.val_fn, self.hooks = val_data, val_fn, tuple(hooks)
         model.to(d.device)
-        if d.device.type == "cuda" and cfg.channels_last:
-            model.to(memory_format=torch.channels_last)
+        self.channels_last = channels_last_enabled(cfg, d.device)
+        if self.channels_last:
+            to_channels_last(model)
         if d.device.type == "cuda" and cfg.sync_batchnorm and d.world > 1:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         self.model, self.loss_fn = model, loss_fn
@@ -320,7 +269,9 @@ class _Run:
         self.state = _Progress()
         self.ckpt_path = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
         self.resumed_from: int | None = None
-        self.pending_rng: dict | None = None  # restored just before the first resumed step
+        self.saved_at: int | None = None  # step of the last checkpoint written or loaded
+        # set only when resuming mid-epoch: restored just before the first resumed step
+        self.pending_rng: dict | None = None
         self.segment_start = time.perf_counter()
 
     # --- checkpoints ---------------------------------------------------------------------
@@ -341,7 +292,7 @@ class _Run:
         data_state = ckpt["data"][self.d.rank]
         if hasattr(self.data, "load_state_dict") and data_state is not None:
             self.data.load_state_dict(data_state)
-        self.resumed_from = self.state.step
+        self.resumed_from = self.saved_at = self.state.step
         self.pending_rng = ckpt["rng"][self.d.rank]
         if self.state.batch_in_epoch == 0:  # at an epoch boundary nothing runs in between
             set_rng_state(self.pending_rng)
@@ -364,9 +315,12 @@ class _Run:
 
     def checkpoint(self) -> None:
         """Every rank hands its RNG and data state to rank 0, which writes the file."""
+        if self.ckpt_path is None:
+            return
+        self.saved_at = self.state.step
         data_state = self.data.state_dict() if hasattr(self.data, "state_dict") else None
         parts = gather((rng_state(self.d.device), data_state), self.d)
-        if self.d.rank != 0 or self.ckpt_path is None:
+        if self.d.rank != 0:
             return
         wall = self.state.wall_s + time.perf_counter() - self.segment_start
         progress = dataclasses.asdict(dataclasses.replace(self.state, wall_s=wall))
@@ -390,7 +344,7 @@ class _Run:
     def fit(self) -> None:
         """Run the remaining epochs and steps; checkpoint as configured and at the end."""
         cfg, st = self.cfg, self.state
-        self.log = _MetricsLog(cfg.metrics_path, self.d.rank == 0, st.log_lines)
+        self.log = MetricsLog(cfg.metrics_path, self.d.rank == 0, st.log_lines)
         self.net = self.model
         if self.d.world > 1:
             self.net = nn.parallel.DistributedDataParallel(
@@ -398,15 +352,13 @@ class _Run:
                 device_ids=[self.d.device.index] if self.d.device.type == "cuda" else None,
                 find_unused_parameters=cfg.find_unused_parameters,
             )
-        saved_at = st.step if self.resumed_from is not None else None
         for epoch in range(st.epoch, cfg.epochs):
             if st.step >= self.total:
                 break
-            saved_at = self._run_epoch(epoch) or saved_at
-            if cfg.checkpoint_every == 0 and self.ckpt_path is not None:
+            self._run_epoch(epoch)
+            if cfg.checkpoint_every == 0:
                 self.checkpoint()
-                saved_at = st.step
-        if self.ckpt_path is not None and saved_at != st.step:
+        if self.saved_at != st.step:
             self.checkpoint()
 
     def _batches(self, epoch: int) -> Iterator[dict]:
@@ -428,11 +380,10 @@ class _Run:
             self.pending_rng = None
         return batches
 
-    def _run_epoch(self, epoch: int) -> int | None:
-        """One (possibly resumed, possibly cut short) epoch; returns the step last saved at."""
+    def _run_epoch(self, epoch: int) -> None:
+        """One epoch (possibly resumed mid-way, possibly cut short by max_steps)."""
         cfg, st = self.cfg, self.state
         self.model.train()
-        saved_at = None
         bar = tqdm(
             total=self.steps_per_epoch,
             initial=st.batch_in_epoch,
@@ -452,25 +403,24 @@ class _Run:
             bar.set_postfix(loss=f"{values['loss']:.4f}", refresh=False)
             if cfg.checkpoint_every and st.step % cfg.checkpoint_every == 0:
                 self.checkpoint()
-                saved_at = st.step
             if st.step >= self.total:
                 break
         bar.close()
         self._end_epoch(epoch)
-        return saved_at
 
     def _step(self, batch: dict, epoch: int) -> dict[str, float]:
         """Forward, loss, backward, checks, optimiser step, records."""
         cfg, st, d = self.cfg, self.state, self.d
-        batch = to_device(batch, d.device, cfg.channels_last)
+        batch = to_device(batch, d.device, self.channels_last)
         with autocast(cfg, d.device):
             out = self.net(batch)
         loss, metrics = self.loss_fn(batch, out)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        for p in self.loss_params:  # DDP averages the model's gradients, not the loss's
-            if p.grad is not None:
-                p.grad.copy_(mean_over_ranks(p.grad, d))
+        if d.world > 1:  # DDP averages the model's gradients, not the loss's
+            for p in self.loss_params:
+                if p.grad is not None:
+                    p.grad.copy_(mean_over_ranks(p.grad, d))
         keys = sorted({"loss", *metrics})
         metrics = {"loss": loss.detach(), **metrics}
         stacked = torch.stack([torch.as_tensor(metrics[k], dtype=torch.float32) for k in keys])
@@ -500,7 +450,8 @@ class _Run:
         if st.step % cfg.log_every == 0:
             record = {"step": st.step, "epoch": epoch, "lr": lr, **values}
             st.steps.append(record)
-            self.log.write("step", record, st)
+            self.log.write("step", record)
+            st.log_lines += 1
         return values
 
     def _end_epoch(self, epoch: int) -> None:
@@ -517,7 +468,8 @@ class _Run:
             key = f"val_{cfg.plateau_metric}"
             self.scheduler.step(record.get(key, record.get(cfg.plateau_metric)))
         st.history.append(record)
-        self.log.write("epoch", record, st)
+        self.log.write("epoch", record)
+        st.log_lines += 1
         ctx = HookContext(epoch, st.step, self.model, self.optimizer, record)
         _call_hooks(self.hooks, "on_epoch_end", ctx)
         if n == self.steps_per_epoch:
@@ -581,31 +533,10 @@ def train(
     """
     if not hasattr(train_data, "__len__"):
         raise ConfigError("train_data needs __len__ (batches per epoch)")
-    with distributed(cfg.device) as d, _determinism(cfg.deterministic):
+    with distributed(cfg.device) as d, deterministic(cfg.deterministic):
         seed_everything(cfg.seed + d.rank)
         run = _Run(model, loss_fn, train_data, cfg, d, val_data, val_fn, hooks)
         if cfg.resume:
             run.resume()
         run.fit()
         return run.result()
-
-
-@contextlib.contextmanager
-def _determinism(enabled: bool):
-    """Deterministic algorithms (warn-only where none exists) for the run, then restore."""
-    saved = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        torch.backends.cudnn.benchmark,
-        torch.backends.cudnn.deterministic,
-    )
-    if enabled:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
-        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[2:]

@@ -18,7 +18,14 @@ from avlib.checkpoint import load_checkpoint, seed_everything
 from avlib.errors import ConfigError, TrainingError
 from avlib.experiments.toy import ToyAVCData, ToyAVCNet, config
 from avlib.losses import CrossEntropyLoss
-from avlib.train import TrainConfig, amp_enabled, to_device, train
+from avlib.train import (
+    TrainConfig,
+    amp_enabled,
+    channels_last_enabled,
+    to_channels_last,
+    to_device,
+    train,
+)
 
 TESTS = Path(__file__).resolve().parent
 
@@ -244,11 +251,22 @@ def test_data_yielding_more_batches_than_its_len_is_an_error():
 
 
 def test_amp_and_channels_last_only_on_cuda():
-    assert not amp_enabled(TrainConfig(amp=True), torch.device("cpu"))
-    assert amp_enabled(TrainConfig(amp=True), torch.device("cuda"))
+    for flag in (amp_enabled, channels_last_enabled):
+        assert not flag(TrainConfig(), torch.device("cpu"))
+        assert flag(TrainConfig(), torch.device("cuda"))
     assert not amp_enabled(TrainConfig(amp=False), torch.device("cuda"))
-    batch = to_device({"video": torch.rand(2, 3, 4, 5), "meta": ["a"]}, torch.device("cpu"), True)
-    assert batch["video"].is_contiguous() and batch["meta"] == ["a"]
+    assert not channels_last_enabled(TrainConfig(channels_last=False), torch.device("cuda"))
+
+
+def test_channels_last_conversion_handles_2d_and_3d_convolutions():
+    model = to_channels_last(nn.Sequential(nn.Conv3d(3, 4, 3), nn.Conv2d(4, 4, 3)))
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last_3d)
+    assert model[1].weight.is_contiguous(memory_format=torch.channels_last)
+    batch = {"video": torch.rand(2, 3, 4, 5, 6), "audio": torch.rand(2, 1, 8, 9), "meta": ["a"]}
+    moved = to_device(batch, torch.device("cpu"), channels_last=True)
+    assert moved["video"].is_contiguous(memory_format=torch.channels_last_3d)
+    assert moved["audio"].is_contiguous(memory_format=torch.channels_last)
+    assert moved["meta"] == ["a"]
 
 
 def test_config_errors_are_typed():
