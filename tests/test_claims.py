@@ -64,6 +64,7 @@ def test_claim_is_reproduced_when_the_whole_interval_clears_the_margin(tmp_path)
     assert result.verdict == "reproduced"
     assert result.comparison.ci_low > 0.05 and result.seeds == {"toy/a": 3, "toy/b": 3}
     assert "toy/a:acc - toy/b:acc = 0.197" in result.reason
+    assert a_beats_b().evaluate("smoke", tmp_path, method="bootstrap").verdict == "reproduced"
 
 
 def test_claim_is_not_reproduced_when_the_interval_is_below_the_margin(tmp_path):
