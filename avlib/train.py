@@ -18,7 +18,7 @@ Contract (the trainer knows nothing paper-specific):
   the epoch; the trainer does not call ``set_epoch`` for an epoch it resumes
   mid-way. Data without ``load_state_dict`` is resumed by ``set_epoch`` and
   skipping the batches already seen, so its order must depend only on the
-  epoch. Under torchrun, data with ``shard(rank, world_size)`` shards itself
+  epoch. Hooks see ``on_epoch_start`` again for an epoch resumed mid-way. Under torchrun, data with ``shard(rank, world_size)`` shards itself
   (every rank must then report the same ``len``); other data is sharded by
   the trainer: rank r takes batches r, r + W, ... (each rank builds them all).
 - **hooks**: objects with optional ``on_epoch_start(ctx)`` / ``on_epoch_end(ctx)``
@@ -105,6 +105,10 @@ class TrainConfig:
             raise ConfigError("epochs and max_steps must be at least 1")
         if self.resume and not self.checkpoint_dir:
             raise ConfigError("resume=True needs a checkpoint_dir")
+        counts = {"log_every": 1, "chance_window": 1, "plateau_epochs": 1, "step_epochs": 1}
+        for name, low in {**counts, "checkpoint_every": 0}.items():
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name} must be at least {low}, got {getattr(self, name)}")
 
     def total_steps(self, steps_per_epoch: int) -> int:
         """Optimiser steps the run makes: all epochs, capped by max_steps."""

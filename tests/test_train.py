@@ -15,6 +15,7 @@ from torch import nn
 
 from avlib import experiments
 from avlib.checkpoint import load_checkpoint, seed_everything
+from avlib.distributed import RankStride
 from avlib.errors import ConfigError, TrainingError
 from avlib.experiments.toy import ToyAVCData, ToyAVCNet, config
 from avlib.losses import CrossEntropyLoss
@@ -274,6 +275,15 @@ def test_config_errors_are_typed():
         TrainConfig(optimizer="lion")
     with pytest.raises(ConfigError, match="needs a checkpoint_dir"):
         TrainConfig(resume=True)
+    with pytest.raises(ConfigError, match="log_every must be at least 1"):
+        TrainConfig(log_every=0)
+
+
+def test_rank_stride_gives_each_rank_every_world_th_batch_and_equal_lengths():
+    data = list(range(7))
+    shards = [RankStride(data, rank, 2) for rank in (0, 1)]
+    assert [list(s) for s in shards] == [[0, 2, 4], [1, 3, 5]]  # batch 6 dropped: equal steps
+    assert [len(s) for s in shards] == [3, 3]
 
 
 def test_jsonl_holds_step_and_epoch_records(reference):
