@@ -2,7 +2,13 @@
 
 Layout: ``results/<profile>/<paper>/<experiment>/seed<S>.json``. Every file holds
 ``metrics`` (numbers), ``config`` (what was run) and ``provenance`` (git sha,
-package versions, device, seed, profile, wall time, UTC time).
+package versions, device, seed, profile, wall time, UTC time); runs made by
+the trainer add ``flags`` (e.g. ``stuck_at_chance``) and their history.
+
+The store reads every seed of an experiment (:func:`load_seeds`) and
+summarises a metric over seeds: mean, standard deviation, n and a 95 %
+confidence interval by Student t or bootstrap (:func:`mean_ci`,
+:func:`difference_ci`).
 """
 
 from __future__ import annotations
@@ -13,12 +19,17 @@ import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from avlib.errors import ResultsError
+import numpy as np
+from scipy import stats
+
+from avlib.errors import ConfigError, ResultsError
 from avlib.profiles import check_profile, project_root, results_root
 
 PACKAGES = (
@@ -175,3 +186,159 @@ def load_result(path: str | Path) -> dict:
     if not isinstance(record, dict) or "metrics" not in record:
         raise ResultsError(f"{path}: not an avlib results file (no 'metrics')")
     return record
+
+
+# --- the results store: every seed of an experiment, and statistics over seeds ---------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean over seeds with a confidence interval (nan bounds when fewer than 2 values)."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    std: float
+    n: int
+    confidence: float = 0.95
+    method: str = "t"
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width (the ± of ``mean ± CI``)."""
+        return (self.ci_high - self.ci_low) / 2
+
+    def format(self, scale: float = 1.0, digits: int = 1) -> str:
+        """'72.1 ± 1.3 (3 seeds)'; one seed has no interval."""
+        if self.n == 0:
+            return "no results yet"
+        mean = f"{self.mean * scale:.{digits}f}"
+        if self.n < 2:
+            return f"{mean} (1 seed, no CI)"
+        return f"{mean} ± {self.half_width * scale:.{digits}f} ({self.n} seeds)"
+
+
+METHODS = ("t", "bootstrap")
+N_BOOT = 10_000  # bootstrap resamples
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ConfigError(f"unknown interval method {method!r}: use 't' or 'bootstrap'")
+
+
+def _quantiles(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+    low, high = np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
+
+
+def _resampled_means(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return x[rng.integers(0, len(x), size=(N_BOOT, len(x)))].mean(axis=1)
+
+
+def mean_ci(values, confidence: float = 0.95, method: str = "t", seed: int = 0) -> Summary:
+    """Mean and CI of ``values``: Student t (``method="t"``) or percentile bootstrap."""
+    _check_method(method)
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    mean = float(x.mean()) if n else math.nan
+    std = float(x.std(ddof=1)) if n > 1 else math.nan
+    if n < 2:
+        return Summary(mean, math.nan, math.nan, std, n, confidence, method)
+    if method == "t":
+        half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
+        return Summary(mean, mean - half, mean + half, std, n, confidence, method)
+    low, high = _quantiles(_resampled_means(x, np.random.default_rng(seed)), confidence)
+    return Summary(mean, low, high, std, n, confidence, method)
+
+
+def difference_ci(
+    a, b, *, paired: bool, confidence: float = 0.95, method: str = "t", seed: int = 0
+) -> Summary:
+    """CI of mean(a) - mean(b): over per-seed differences when ``paired``, else Welch t or
+    an independent bootstrap (``std`` is then the difference's standard error)."""
+    _check_method(method)
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if paired:
+        if len(a) != len(b):
+            raise ResultsError(f"paired difference needs equal lengths, got {len(a)} and {len(b)}")
+        return mean_ci(a - b, confidence, method, seed)
+    n = min(len(a), len(b))
+    diff = float(a.mean() - b.mean()) if n else math.nan
+    if n < 2:
+        return Summary(diff, math.nan, math.nan, math.nan, n, confidence, method)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if method == "t":
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1.0
+        half = float(stats.t.ppf((1 + confidence) / 2, df)) * se
+        return Summary(diff, diff - half, diff + half, se, n, confidence, method)
+    rng = np.random.default_rng(seed)
+    low, high = _quantiles(_resampled_means(a, rng) - _resampled_means(b, rng), confidence)
+    return Summary(diff, low, high, se, n, confidence, method)
+
+
+def iter_result_files(
+    profile: str | None = None, paper: str | None = None, results_dir=None
+) -> Iterator[Path]:
+    """Every results/<profile>/<paper>/<experiment>/seed*.json, sorted, optionally filtered."""
+    root = results_root(results_dir)
+    pattern = f"{profile or '*'}/{paper or '*'}/*/seed*.json"
+    yield from sorted(root.glob(pattern))
+
+
+@dataclass(frozen=True)
+class SeedResults:
+    """All seeds' results files of one (profile, paper, experiment)."""
+
+    profile: str
+    paper: str
+    experiment: str
+    paths: tuple[Path, ...]
+    records: tuple[dict, ...]
+
+    @property
+    def key(self) -> str:
+        """'paper/experiment', the name claims and tables use."""
+        return f"{self.paper}/{self.experiment}"
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds, in file order (ascending)."""
+        return tuple(r["provenance"]["seed"] for r in self.records)
+
+    @property
+    def flags(self) -> dict[int, list[str]]:
+        """Seeds whose training run was flagged (e.g. stuck_at_chance), with their flags."""
+        return {
+            s: r["flags"] for s, r in zip(self.seeds, self.records, strict=True) if r.get("flags")
+        }
+
+    def values(self, metric: str) -> np.ndarray:
+        """One metric (dotted path into ``metrics``) for every seed."""
+        return np.array(
+            [_metric(r, metric, p) for r, p in zip(self.records, self.paths, strict=True)]
+        )
+
+    def summary(self, metric: str, confidence: float = 0.95, method: str = "t") -> Summary:
+        """Mean ± CI of ``metric`` over seeds."""
+        return mean_ci(self.values(metric), confidence, method)
+
+
+def _metric(record: dict, name: str, path: Path) -> float:
+    value = record["metrics"]
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise ResultsError(
+                f"{path}: no metric {name!r} (has {', '.join(sorted(record['metrics']))})"
+            )
+        value = value[part]
+    return math.nan if value is None else float(value)
+
+
+def load_seeds(profile: str, paper: str, experiment: str, results_dir=None) -> SeedResults:
+    """Every seed of an experiment (no records when it has not been run)."""
+    folder = result_path(profile, paper, experiment, 0, results_dir).parent
+    paths = sorted(folder.glob("seed*.json"), key=lambda p: int(p.stem.removeprefix("seed")))
+    records = tuple(load_result(p) for p in paths)
+    return SeedResults(profile, paper, experiment, tuple(paths), records)

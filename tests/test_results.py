@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from avlib.errors import ResultsError
+from avlib.errors import ConfigError, ResultsError
 from avlib.results import load_result, result_path, save_result, write_json_atomic
 
 
@@ -57,3 +57,69 @@ def test_unknown_profile_is_refused_in_result_paths(tmp_path):
 
     with pytest.raises(ConfigError):
         result_path("fast", "l3", "avc", 0, tmp_path)
+
+
+def _seeds(tmp_path, values, experiment="exp", flags=None):
+    for seed, v in enumerate(values):
+        extra = {"flags": flags} if flags and seed == 0 else None
+        save_result(
+            profile="smoke",
+            paper="toy",
+            experiment=experiment,
+            seed=seed,
+            metrics={"acc": v, "probe": {"esc50": v / 2}},
+            results_dir=tmp_path,
+            extra=extra,
+        )
+
+
+def test_student_t_interval_matches_hand_computation():
+    from avlib.results import mean_ci
+
+    s = mean_ci([1.0, 2.0, 3.0])  # mean 2, std 1, t(0.975, 2) = 4.3027
+    assert (s.mean, s.std, s.n) == (2.0, 1.0, 3)
+    assert s.half_width == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert s.format(scale=100, digits=0) == "200 ± 248 (3 seeds)"
+
+
+def test_one_seed_has_no_interval_and_says_so():
+    from avlib.results import mean_ci
+
+    s = mean_ci([0.7])
+    assert math.isnan(s.ci_low) and s.format(100) == "70.0 (1 seed, no CI)"
+    assert mean_ci([]).format() == "no results yet"
+
+
+def test_bootstrap_interval_is_seeded_and_inside_the_range():
+    from avlib.results import mean_ci
+
+    values = [0.61, 0.64, 0.66, 0.70, 0.72]
+    a, b = mean_ci(values, method="bootstrap"), mean_ci(values, method="bootstrap")
+    assert a == b and 0.61 < a.ci_low < a.mean < a.ci_high < 0.72
+    with pytest.raises(ConfigError):
+        mean_ci(values, method="jackknife")
+
+
+def test_paired_difference_of_a_constant_shift_has_zero_width():
+    from avlib.results import difference_ci
+
+    paired = difference_ci([0.8, 0.7, 0.9], [0.6, 0.5, 0.7], paired=True)
+    assert paired.mean == pytest.approx(0.2) and paired.half_width == pytest.approx(0, abs=1e-12)
+    welch = difference_ci([0.8, 0.7, 0.9], [0.6, 0.5, 0.7], paired=False)
+    assert welch.mean == pytest.approx(0.2) and welch.half_width > 0.1
+
+
+def test_load_seeds_reads_every_seed_its_flags_and_nested_metrics(tmp_path):
+    from avlib.results import iter_result_files, load_seeds
+
+    _seeds(tmp_path, [0.5, 0.6, 0.7], flags=["stuck_at_chance"])
+    seeds = load_seeds("smoke", "toy", "exp", tmp_path)
+    assert seeds.seeds == (0, 1, 2) and seeds.key == "toy/exp"
+    assert seeds.values("acc").tolist() == [0.5, 0.6, 0.7]
+    assert seeds.values("probe.esc50").tolist() == [0.25, 0.3, 0.35]
+    assert seeds.flags == {0: ["stuck_at_chance"]}
+    assert seeds.summary("acc").mean == pytest.approx(0.6)
+    assert len(list(iter_result_files("smoke", results_dir=tmp_path))) == 3
+    assert load_seeds("smoke", "toy", "never-run", tmp_path).records == ()
+    with pytest.raises(ResultsError, match=r"seed0.json: no metric 'f1' \(has acc, probe\)"):
+        seeds.values("f1")

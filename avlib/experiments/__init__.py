@@ -1,0 +1,187 @@
+"""Experiment registry: config is code, one module per paper (``avlib/experiments/<paper>.py``).
+
+An experiment is a function ``fn(ctx: RunContext) -> RunOutput`` registered
+under a short name::
+
+    @register("toy-avc", paper="toy")
+    def toy_avc(ctx: RunContext) -> RunOutput: ...
+
+:func:`run` seeds, times and calls it, and writes
+``results/<profile>/<paper>/<name>/seed<S>.json`` through
+:func:`avlib.results.save_result` (rank 0 only under torchrun), with the
+trainer's flags (``stuck_at_chance``), history and logged steps beside the
+metrics. Checkpoints and the JSONL log of a run live in
+``runs/<profile>/<paper>/<name>/seed<S>/``. Every module in this package is
+imported on first use, so a new chapter only adds its file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from avlib.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What an experiment function is given."""
+
+    profile: str
+    seed: int
+    device: str
+    run_dir: Path  # checkpoints and metrics.jsonl of this (experiment, profile, seed)
+    resume: bool = False
+    progress: bool = True
+
+
+@dataclass
+class RunOutput:
+    """What an experiment function returns: metrics, the config it ran, the trainer's result."""
+
+    metrics: dict
+    config: dict
+    train: object | None = None  # avlib.train.TrainResult of the main training run
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment."""
+
+    name: str
+    paper: str
+    fn: Callable[[RunContext], RunOutput]
+    description: str
+
+
+_REGISTRY: dict[str, Experiment] = {}
+_loaded = False
+
+
+def register(name: str, *, paper: str) -> Callable:
+    """Decorator registering ``fn(ctx) -> RunOutput`` as experiment ``name`` of ``paper``."""
+
+    def wrap(fn: Callable[[RunContext], RunOutput]) -> Callable[[RunContext], RunOutput]:
+        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
+            raise ConfigError(f"experiment {name!r} is registered twice")
+        doc = (fn.__doc__ or "").strip().splitlines()
+        _REGISTRY[name] = Experiment(name, paper, fn, doc[0] if doc else "")
+        return fn
+
+    return wrap
+
+
+def _load_all() -> None:
+    global _loaded
+    if not _loaded:
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
+        _loaded = True
+
+
+def names() -> list[str]:
+    """Registered experiment names."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Experiment:
+    """The experiment registered as ``name`` (ConfigError listing the names otherwise)."""
+    _load_all()
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown experiment {name!r}: choose one of {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+def run(
+    name: str,
+    profile: str = "quick",
+    seed: int = 0,
+    device: str = "auto",
+    results_dir: str | Path | None = None,
+    *,
+    runs_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> Path | None:
+    """Run experiment ``name`` once and save its result; returns the results file (None off rank 0)."""
+    from avlib.checkpoint import seed_everything
+    from avlib.distributed import env_rank
+    from avlib.profiles import check_profile, project_root, resolve_device
+    from avlib.results import save_result
+
+    exp = get(name)
+    check_profile(profile)
+    device = resolve_device(device)
+    runs = Path(runs_dir) if runs_dir else project_root() / "runs"
+    ctx = RunContext(
+        profile=profile,
+        seed=int(seed),
+        device=device,
+        run_dir=runs / profile / exp.paper / name / f"seed{int(seed)}",
+        resume=resume,
+        progress=progress,
+    )
+    seed_everything(ctx.seed)
+    start = time.perf_counter()
+    out = exp.fn(ctx)
+    wall = time.perf_counter() - start
+    if env_rank() != 0:
+        return None
+    extra = dict(out.extra)
+    if out.train is not None:
+        extra.update(
+            flags=out.train.flags,
+            history=out.train.history,
+            steps=out.train.steps,
+            chance=out.train.chance,
+            resumed_from_step=out.train.resumed_from_step,
+            train_wall_time_s=out.train.wall_time_s,
+        )
+    return save_result(
+        profile=profile,
+        paper=exp.paper,
+        experiment=name,
+        seed=ctx.seed,
+        metrics=out.metrics,
+        config=out.config,
+        device=device,
+        wall_time_s=wall,
+        results_dir=results_dir,
+        extra=extra,
+    )
+
+
+def add_parser(sub) -> None:
+    """`avlib train EXPERIMENT [--profile P] [--seed S] [--device D] [--out DIR] [--resume]`."""
+    p = sub.add_parser("train", help="run a registered experiment and write its results JSON")
+    p.add_argument("experiment", help="registered experiment name, e.g. toy-avc")
+    p.add_argument("--profile", default="quick", help="smoke | quick | full (default quick)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
+    p.add_argument("--out", default=None, help="results directory (default <repo>/results)")
+    p.add_argument("--runs", default=None, help="checkpoints and logs (default <repo>/runs)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def _run(a) -> int:
+        path = run(
+            a.experiment,
+            a.profile,
+            a.seed,
+            a.device,
+            a.out,
+            runs_dir=a.runs,
+            resume=a.resume,
+            progress=not a.no_progress,
+        )
+        if path is not None:
+            print(path)
+        return 0
+
+    p.set_defaults(func=_run)
