@@ -97,9 +97,13 @@ def probe(path: str | Path) -> MediaInfo:
         if _uses_soundfile(path):
             info = sf.info(str(path))
             return MediaInfo(
-                path, info.frames / info.samplerate, False, True,
-                sr=info.samplerate, channels=info.channels,
-            )  # fmt: skip
+                path,
+                info.frames / info.samplerate,
+                False,
+                True,
+                sr=info.samplerate,
+                channels=info.channels,
+            )
         with av.open(str(path)) as container:
             video = container.streams.video[0] if container.streams.video else None
             audio = container.streams.audio[0] if container.streams.audio else None
