@@ -91,7 +91,7 @@ class DataIndex:
     def counts(self) -> dict[str, dict[str, int]]:
         """Item counts per split, fold and class."""
         return {
-            "split": dict(Counter(str(i.split) for i in self.items)),
+            "split": dict(Counter(i.split for i in self.items if i.split is not None)),
             "fold": dict(Counter(str(i.fold) for i in self.items if i.fold is not None)),
             "class": dict(Counter(i.label_name for i in self.items if i.label_name is not None)),
         }
