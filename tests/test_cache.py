@@ -161,3 +161,8 @@ def test_missing_settings_raise_config_error(tmp_path):
         DecodedCache(tmp_path).load([], dur_s=1.0)
     with pytest.raises(ConfigError, match="explicit size"):
         DecodedCache(tmp_path).load([], dur_s=1.0, fps=25)
+
+
+def test_window_must_be_whole_frames(tmp_path):
+    with pytest.raises(ConfigError, match="whole number of frames"):
+        DecodedCache(tmp_path).load([], dur_s=1.5, fps=25, size=8)

@@ -236,6 +236,8 @@ class DecodedCache:
             raise ConfigError("DecodedCache.load: give fps (video) and/or sr (audio)")
         if fps is not None and size is None:
             raise ConfigError("DecodedCache.load: video needs an explicit size (H, W)")
+        if fps is not None and abs(dur_s * fps - round(dur_s * fps)) > 1e-6:
+            raise ConfigError(f"dur_s {dur_s} is not a whole number of frames at {fps} fps")
         hw = None if size is None else ((size, size) if isinstance(size, int) else tuple(size))
         tables = []
         if fps is not None:
@@ -277,7 +279,8 @@ class DecodedCache:
         key_of = {
             (t.name, str(i.path)): k for t in tables for k, i in zip(keys, items, strict=True)
         }
-        desc = f"decoding {len(jobs)} clips into the cache"
+        kinds = "+".join(t.kind for t in tables)
+        desc = f"decoding {len({j[2] for j in jobs})} clips ({kinds}) into the cache"
         if len(jobs) < 4 or self.workers == 1:
             results = (_decode(j) for j in jobs)
             pool = None
