@@ -8,7 +8,7 @@ audio, its int16 scale). Settings that change make another table; a file
 whose content changed has another hash, so its stale entry is dropped and the
 clip decoded again; a row whose CRC no longer matches, a manifest that does
 not parse or a data file that is too short is detected and rebuilt. The first
-pass decodes in parallel worker processes (tqdm progress); later loads read
+pass decodes in parallel (forked) worker processes (tqdm progress); later loads read
 arrays. Content hashes are remembered per (path, size, mtime) in
 ``hashes.json``; ``verify_content=True`` rehashes every file.
 """
@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
@@ -285,9 +285,10 @@ class DecodedCache:
             results = (_decode(j) for j in jobs)
             pool = None
         else:
-            pool = ProcessPoolExecutor(
-                min(self.workers, len(jobs)), mp_context=get_context("spawn")
-            )
+            # fork, as torch's DataLoader does on Linux: workers never touch torch, and spawn
+            # would re-import __main__ (which fails for `python -` and some notebook kernels)
+            method = "fork" if "fork" in get_all_start_methods() else "spawn"
+            pool = ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=get_context(method))
             results = (f.result() for f in as_completed([pool.submit(_decode, j) for j in jobs]))
         try:
             path_of = {(j[0], j[3]): j[2] for j in jobs}
