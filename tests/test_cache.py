@@ -8,9 +8,9 @@ import pytest
 
 import avlib.data.cache as cache_module
 from avlib.data.cache import DecodedCache
-from avlib.data.encode import write_video
+from avlib.data.encode import write_image, write_video
 from avlib.data.layouts import open_dataset
-from avlib.data.media import load_audio, load_video
+from avlib.data.media import load_audio, load_image, load_video
 from avlib.errors import ConfigError
 from tests import trees
 from tests.mediafiles import ramp_frames, tone
@@ -166,3 +166,13 @@ def test_missing_settings_raise_config_error(tmp_path):
 def test_window_must_be_whole_frames(tmp_path):
     with pytest.raises(ConfigError, match="whole number of frames"):
         DecodedCache(tmp_path).load([], dur_s=1.5, fps=25, size=8)
+
+
+def test_still_images_are_cached_as_one_frame_clips(tmp_path):
+    for split, cls, k in (("train", "cat", 0), ("train", "dog", 1), ("val", "cat", 2)):
+        write_image(tmp_path / "img" / split / cls / f"{k}.png", ramp_frames(3, 20, 30)[k])
+    index = open_dataset(tmp_path / "img")
+    arrays = DecodedCache(tmp_path / "cache", workers=1).load(index, size=(10, 15), progress=False)
+    assert arrays.frames.shape == (3, 1, 10, 15, 3) and arrays.audio is None
+    assert list(arrays.labels) == [0, 1, 0]
+    assert np.array_equal(arrays.frames[0, 0], load_image(index.items[0].path, (10, 15)))

@@ -182,3 +182,29 @@ def test_fixed_eval_set_round_trips_through_its_csv(arrays, tmp_path):
     assert len(list(Batches(arrays, serve, 4))) == 3
     with pytest.raises(MetadataError, match="not in the index"):
         fixed_eval_set(sampler, arrays.items[:2], tmp_path / name)
+
+
+def test_hand_built_lrw_tree_flows_to_offset_candidate_batches(tmp_path):
+    root = trees.lrw(tmp_path / "lrw", words=("ABOUT", "WORLD"), per_split=1, media=True)
+    index = open_dataset(root)
+    arrays = DecodedCache(tmp_path / "cache", workers=1).load(
+        index, fps=25, size=(16, 16), sr=16000, dur_s=1.16, progress=False
+    )
+    assert len(arrays) == 6 and arrays.classes == ["ABOUT", "WORLD"] and not arrays.skipped
+    sampler = OffsetCandidatesSampler(6, 29, n_candidates=5, max_offset=6, samples_per_epoch=6)
+    batch = next(iter(Batches(arrays, sampler, 6)))
+    assert batch["video"].shape == (6, 3, 5, 16, 16) and batch["audio"].shape == (6, 5, 5 * 640)
+    words = clip_batches(arrays, 6)
+    assert next(iter(words))["label"].tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_image_folders_batch_as_one_frame_videos(tmp_path):
+    from avlib.data.encode import write_image
+
+    for k, cls in enumerate(("cat", "dog")):
+        write_image(tmp_path / "img" / "train" / cls / "a.png", ramp_frames(2, 12, 12)[k])
+    arrays = DecodedCache(tmp_path / "cache", workers=1).load(
+        open_dataset(tmp_path / "img"), size=8, progress=False
+    )
+    batch = next(iter(clip_batches(arrays, 2)))
+    assert batch["video"].shape == (2, 3, 1, 8, 8) and batch["label"].tolist() == [0, 1]

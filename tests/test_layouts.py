@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from avlib.data.layouts import detect_layout, find_datasets, open_dataset
-from avlib.data.readers import KINETICS_SOUNDS, KINETICS_TO_SOUNDS
+from avlib.data.readers import KINETICS_SOUNDS, KINETICS_TO_SOUNDS, esc10
 from avlib.errors import LayoutError, MetadataError
 from tests import trees
 
@@ -236,3 +236,12 @@ def test_summary_is_json_ready_and_lists_skips(tmp_path):
     json.dumps(summary)
     assert summary["n_items"] == 5 and summary["skipped"][0]["reason"] == "missing file"
     assert np.array_equal(open_dataset(root).labels(), [0, 0, 1, 0, 1])  # items in path order
+
+
+def test_esc10_subset_and_split_subsets(tmp_path):
+    index = open_dataset(trees.esc50(tmp_path))
+    ten = esc10(index)
+    assert ten.classes == ["dog"] and len(ten) == 3 and {i.label for i in ten.items} == {0}
+    assert len(index) == 6  # the ESC-50 index is untouched
+    assert [i.fold for i in index.subset(fold=2).items] == [2, 2]
+    assert len(open_dataset(trees.lrw(tmp_path / "lrw")).subset(split="val")) == 4

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from avlib.data.encode import write_audio, write_video
+from avlib.data.encode import write_audio, write_image, write_video
 from avlib.data.media import load_audio, load_image, load_video, probe
 from avlib.errors import (
     ConfigError,
@@ -136,15 +136,8 @@ def test_probe_reports_streams_and_rates(clips, tmp_path):
 
 
 def test_image_decodes_to_rgb(tmp_path):
-    import av
-
     img = ramp_frames(1, 20, 30)[0]
-    path = tmp_path / "img.png"
-    with av.open(str(path), "w", format="image2") as c:
-        s = c.add_stream("png")
-        s.width, s.height, s.pix_fmt = 30, 20, "rgb24"
-        c.mux(s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
-        c.mux(s.encode())
+    path = write_image(tmp_path / "img.png", img)
     assert np.array_equal(load_image(path), img)
     assert load_image(path, size=10).shape == (10, 10, 3)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from avlib.data.encode import write_audio, write_video
 from tests.mediafiles import ramp_frames, tone
 
@@ -47,16 +45,12 @@ def dcase2013(root: Path, classes=("bus", "park"), per_class: int = 10) -> Path:
     return root
 
 
-def kinetics(root: Path, rows, csv_name: str = "kinetics_sounds.csv", media: bool = False) -> Path:
+def kinetics(root: Path, rows, csv_name: str = "kinetics_sounds.csv") -> Path:
     """Kinetics: rows (label, youtube_id, start, end, split, folder label) -> csv + clip files."""
     lines = ["label,youtube_id,time_start,time_end,split"]
     for label, ytid, start, end, split, folder in rows:
         lines.append(f'"{label}",{ytid},{start},{end},{split}')
-        path = root / split / folder / f"{ytid}_{start:06d}_{end:06d}.mp4"
-        if media:
-            av_clip(path, seconds=2.0)
-        else:
-            _touch(path)
+        _touch(root / split / folder / f"{ytid}_{start:06d}_{end:06d}.mp4")
     _touch(root / csv_name, ("\n".join(lines) + "\n").encode())
     return root
 
@@ -101,13 +95,3 @@ def ucf101(root: Path, classes=("ApplyEyeMakeup", "Archery"), groups: int = 3) -
         _touch(lists / f"trainlist0{k + 1}.txt", "\n".join(train).encode())
         _touch(lists / f"testlist0{k + 1}.txt", "\n".join(f"{t}.avi" for t in test).encode())
     return root
-
-
-def sine_wavs(folder: Path, n: int, sr: int = 8000) -> list[Path]:
-    """n short wavs of distinct tones."""
-    return [write_audio(folder / f"{k}.wav", tone(100 + 50 * k, 0.5, sr), sr) for k in range(n)]
-
-
-def rng_frames(seed: int, n: int = 4) -> np.ndarray:
-    """Random frames (deterministic)."""
-    return np.random.default_rng(seed).integers(0, 256, (n, 16, 16, 3), dtype=np.uint8)

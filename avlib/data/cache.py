@@ -31,7 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from avlib.data.index import DataIndex, Item, Skip
-from avlib.data.media import load_audio, load_video
+from avlib.data.media import load_audio, load_image, load_video
 from avlib.errors import ConfigError, DataError
 from avlib.profiles import project_root
 from avlib.results import write_json_atomic
@@ -80,7 +80,7 @@ class ClipArrays:
     fps: float | None
     size: tuple[int, int] | None
     sr: int | None
-    dur_s: float
+    dur_s: float | None
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -101,7 +101,9 @@ def _decode(job: tuple) -> tuple[str, int, str | None, int, float]:
     """Worker: decode one clip into its row of data.bin; (table, row, error, crc, scale)."""
     table, kind, path, row, s, data_path, row_bytes = job
     try:
-        if kind == "video":
+        if kind == "image":
+            arr, scale = load_image(path, tuple(s["size"]))[None], 1.0
+        elif kind == "video":
             arr = load_video(path, s["start_s"], s["dur_s"], fps=s["fps"], size=tuple(s["size"]))
             scale = 1.0
         else:
@@ -124,9 +126,13 @@ class _Table:
 
     def __init__(self, cache_dir: Path, kind: str, settings: dict, row_shape: tuple, dtype: str):
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-        size = "x".join(map(str, settings["size"])) if kind == "video" else f"{settings['sr']}Hz"
-        rate = f"{settings['fps']:g}fps-" if kind == "video" else ""
-        self.name = f"{kind}-{rate}{size}-{settings['dur_s']:g}s-{digest}"
+        parts = [kind]
+        if "fps" in settings:
+            parts.append(f"{settings['fps']:g}fps")
+        parts.append("x".join(map(str, settings["size"])) if "size" in settings else f"{settings['sr']}Hz")
+        if "dur_s" in settings:
+            parts.append(f"{settings['dur_s']:g}s")
+        self.name = "-".join([*parts, digest])
         self.dir = cache_dir / self.name
         self.kind, self.settings, self.row_shape, self.dtype = kind, settings, row_shape, dtype
         self.row_bytes = int(np.prod(row_shape)) * np.dtype(dtype).itemsize
@@ -214,7 +220,7 @@ class DecodedCache:
         self,
         index: DataIndex | Sequence[Item],
         *,
-        dur_s: float,
+        dur_s: float | None = None,
         fps: float | None = None,
         size: int | tuple[int, int] | None = None,
         sr: int | None = None,
@@ -225,21 +231,27 @@ class DecodedCache:
     ) -> ClipArrays:
         """Arrays of ``[start_s, start_s + dur_s)`` of every item: video when ``fps`` is given, audio when ``sr`` is.
 
-        Items that cannot be decoded (missing stream, too short, corrupted) are
+        ``size`` alone (no fps, no sr) reads still images (ImageFolder) as
+        one-frame clips, ``frames`` (N, 1, H, W, 3). Items that cannot be decoded (missing stream, too short, corrupted) are
         left out and listed in ``skipped`` with the reason; rows are checked
         against their CRC unless ``verify=False``.
         """
         items = list(index.items if isinstance(index, DataIndex) else index)
         skipped = list(index.skipped) if isinstance(index, DataIndex) else []
         classes = list(index.classes) if isinstance(index, DataIndex) else []
-        if fps is None and sr is None:
-            raise ConfigError("DecodedCache.load: give fps (video) and/or sr (audio)")
+        if fps is None and sr is None and size is None:
+            raise ConfigError("DecodedCache.load: give fps + size (video), sr (audio) or size (images)")
         if fps is not None and size is None:
             raise ConfigError("DecodedCache.load: video needs an explicit size (H, W)")
+        if (fps is not None or sr is not None) and dur_s is None:
+            raise ConfigError("DecodedCache.load: video and audio need dur_s (the cached window)")
         if fps is not None and abs(dur_s * fps - round(dur_s * fps)) > 1e-6:
             raise ConfigError(f"dur_s {dur_s} is not a whole number of frames at {fps} fps")
         hw = None if size is None else ((size, size) if isinstance(size, int) else tuple(size))
         tables = []
+        if fps is None and sr is None:
+            s = {"version": CACHE_VERSION, "size": list(hw)}
+            tables.append(_Table(self.dir, "image", s, (1, *hw, 3), "uint8"))
         if fps is not None:
             s = {
                 "version": CACHE_VERSION,
@@ -253,9 +265,9 @@ class DecodedCache:
             s = {"version": CACHE_VERSION, "sr": sr, "dur_s": dur_s, "start_s": start_s}
             tables.append(_Table(self.dir, "audio", s, (round(dur_s * sr),), "int16"))
         self.dir.mkdir(parents=True, exist_ok=True)
-        keys = _content_keys(self.dir / "hashes.json", [i.path for i in items], verify_content)
         with open(self.dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            keys = _content_keys(self.dir / "hashes.json", [i.path for i in items], verify_content)
             jobs = []
             for t in tables:
                 t.open()
@@ -349,7 +361,7 @@ def _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s) -> ClipAr
     views = {}
     for t in tables:
         rows = np.array([t.entries[keys[n]]["row"] for n in keep], np.int64)
-        views[t.kind] = (RowView(t.memmap(), rows), [t.entries[keys[n]]["scale"] for n in keep])
+        views["audio" if t.kind == "audio" else "video"] = (RowView(t.memmap(), rows), [t.entries[keys[n]]["scale"] for n in keep])
     labels = np.array([-1 if i.label is None else i.label for i in kept], np.int64)
     return ClipArrays(
         items=kept,

@@ -134,7 +134,7 @@ class Batches:
             samples = a.audio[w.audio_clip[..., None], first[..., None] + np.arange(n)]
             scale = a.audio_scale[w.audio_clip][..., None]
             out["audio"] = torch.from_numpy(samples.astype(np.float32) * scale)
-        fps = a.fps or 1.0 / a.dur_s
+        fps = a.fps or (1.0 / a.dur_s if a.dur_s else 1.0)  # audio-only clips: one "frame" per clip
         out["meta"] = [
             {
                 "video": a.items[w.video_clip[k]].rel,

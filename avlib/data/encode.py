@@ -68,6 +68,18 @@ def write_video(
     return path
 
 
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write an RGB (H, W, 3) uint8 image; png by default (lossless)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "rgb24"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(np.asarray(image, np.uint8), format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
 def write_audio(path: str | Path, audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
     """Write float ``audio`` (S,) or (C, S) with soundfile (wav/flac by suffix; ``subtype`` e.g. PCM_24, FLOAT)."""
     path = Path(path)

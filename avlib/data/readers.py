@@ -14,6 +14,7 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from avlib.data.index import DataIndex, Item, Problems, build_index, existing, inside, rel_to
@@ -119,6 +120,14 @@ def read_esc50(root: Path, problems: Problems) -> DataIndex:
         [f"sources in more than one fold (breaks the ESC protocol): {leaks[:10]}"] if leaks else []
     )
     return build_index("esc50", root, items, classes, problems, notes)
+
+
+def esc10(index: DataIndex) -> DataIndex:
+    """The ESC-10 subset of an ESC-50 index (its esc10 column), labels renumbered in target order."""
+    items = [i for i in index.items if i.extra.get("esc10")]
+    classes = [c for c in index.classes if any(i.label_name == c for i in items)]
+    items = [replace(i, label=classes.index(i.label_name)) for i in items]
+    return replace(index, layout="esc10", items=items, classes=classes)
 
 
 def read_dcase2013(root: Path, problems: Problems) -> DataIndex:
