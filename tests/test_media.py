@@ -222,3 +222,11 @@ def test_bad_arguments_raise_config_error(clips):
     for kwargs in ({"start_s": -1.0}, {"dur_s": 0.0}, {"fps": 0}, {"size": (0, 4)}):
         with pytest.raises(ConfigError):
             load_video(clips["mkv"], **kwargs)
+
+
+def test_whole_file_at_another_rate_covers_the_duration(clips):
+    video = load_video(clips["mp4"], fps=10)
+    assert len(video) == 20  # 2 s at 10 fps
+    assert np.array_equal(frame_index(video), np.floor(np.arange(20) * 2.5).astype(int))
+    tail = load_video(clips["mkv"], start_s=1.5)
+    assert np.array_equal(frame_index(tail), np.arange(38, 50))

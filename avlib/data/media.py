@@ -175,50 +175,54 @@ def load_video(
     if fps is not None and fps <= 0:
         raise ConfigError(f"fps must be > 0 or None, got {fps!r}")
     end_s = None if dur_s is None else start_s + dur_s
+    n_out = None if fps is None or dur_s is None else round(dur_s * fps)
+    kwargs = {} if hw is None else {"height": hw[0], "width": hw[1], "interpolation": "BILINEAR"}
+    out: list[np.ndarray] = []
+    last: list = [None, None]  # the last frame converted and its array (frames repeat when upsampling)
+
+    def emit(frame: av.VideoFrame) -> None:
+        if frame is not last[0]:
+            last[:] = frame, frame.to_ndarray(format="rgb24", **kwargs)
+        out.append(last[1])
+
+    def due(t: float) -> bool:  # is the next output time before t?
+        k = len(out)
+        return (n_out is None or k < n_out) and start_s + k / fps < t - TIME_EPS
+
     with _reading(path), av.open(str(path)) as container:
         stream = _stream(container, "video", path)
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         period = 1.0 / float(rate)
         header_s = float(stream.duration * stream.time_base) if stream.duration else None
         _seek(container, stream, start_s)
-        times: list[float] = []
-        frames: list[av.VideoFrame] = []
+        shown, decoded, t = None, 0, 0.0  # shown: the frame on screen at the next output time
         for frame in container.decode(stream):
-            t = frame.time if frame.pts is not None else len(times) * period
-            if t < start_s - TIME_EPS and times and times[-1] < start_s - TIME_EPS:
-                times[-1], frames[-1] = t, frame  # keep only the last frame before the window
+            t = frame.time if frame.pts is not None else decoded * period
+            decoded += 1
+            if fps is None:
+                if t >= start_s - TIME_EPS and (end_s is None or t < end_s - TIME_EPS):
+                    emit(frame)
             else:
-                times.append(t)
-                frames.append(frame)
+                while due(t):  # output times before this frame show the previous one
+                    emit(shown if shown is not None else frame)
+                shown = frame
             if end_s is not None and t >= end_s - TIME_EPS:
                 break
-        if not frames:
+        if not decoded:
             raise TooShortError(path, "no video frames could be decoded")
-        stream_end = times[-1] + period
-        if start_s == 0 and dur_s is None and stream.frames and len(times) < stream.frames:
-            raise MediaError(path, f"truncated: decoded {len(times)} of {stream.frames} frames")
+        stream_end = t + period
+        if start_s == 0 and dur_s is None and stream.frames and decoded < stream.frames:
+            raise MediaError(path, f"truncated: decoded {decoded} of {stream.frames} frames")
         if end_s is not None and end_s > stream_end + TIME_EPS:
             problem = f"video ends at {stream_end:.3f} s; window [{start_s:.3f}, {end_s:.3f}) s"
             if header_s is not None and header_s > stream_end + 2 * period:
                 raise MediaError(path, f"truncated: header says {header_s:.3f} s but {problem}")
             raise TooShortError(path, f"{problem} does not fit")
-        ts = np.asarray(times)
-        if fps is None:
-            stop = stream_end if end_s is None else end_s
-            chosen = np.flatnonzero((ts >= start_s - TIME_EPS) & (ts < stop - TIME_EPS))
-        else:
-            span = (stream_end - start_s) if dur_s is None else dur_s
-            n = math.ceil(span * fps - TIME_EPS) if dur_s is None else round(span * fps)
-            targets = start_s + np.arange(n) / fps
-            chosen = np.clip(np.searchsorted(ts, targets + TIME_EPS, side="right") - 1, 0, None)
-        if chosen.size == 0:
+        while fps is not None and due(stream_end):
+            emit(shown)
+        if not out:
             raise TooShortError(path, f"no video frame in [{start_s:.3f}, {end_s}) s")
-        unique, inverse = np.unique(chosen, return_inverse=True)
-        kwargs = (
-            {} if hw is None else {"height": hw[0], "width": hw[1], "interpolation": "BILINEAR"}
-        )
-        rgb = np.stack([frames[i].to_ndarray(format="rgb24", **kwargs) for i in unique])
-        return rgb[inverse]
+        return np.stack(out)
 
 
 def _audio_frame_to_float(frame: av.AudioFrame) -> np.ndarray:
