@@ -232,38 +232,15 @@ class DecodedCache:
         """Arrays of ``[start_s, start_s + dur_s)`` of every item: video when ``fps`` is given, audio when ``sr`` is.
 
         ``size`` alone (no fps, no sr) reads still images (ImageFolder) as
-        one-frame clips, ``frames`` (N, 1, H, W, 3). Items that cannot be decoded (missing stream, too short, corrupted) are
-        left out and listed in ``skipped`` with the reason; rows are checked
-        against their CRC unless ``verify=False``.
+        one-frame clips, ``frames`` (N, 1, H, W, 3). Items that cannot be
+        decoded (missing stream, too short, corrupted) are left out and listed
+        in ``skipped`` with the reason; rows are checked against their CRC
+        unless ``verify=False``.
         """
         items = list(index.items if isinstance(index, DataIndex) else index)
         skipped = list(index.skipped) if isinstance(index, DataIndex) else []
         classes = list(index.classes) if isinstance(index, DataIndex) else []
-        if fps is None and sr is None and size is None:
-            raise ConfigError("DecodedCache.load: give fps + size (video), sr (audio) or size (images)")
-        if fps is not None and size is None:
-            raise ConfigError("DecodedCache.load: video needs an explicit size (H, W)")
-        if (fps is not None or sr is not None) and dur_s is None:
-            raise ConfigError("DecodedCache.load: video and audio need dur_s (the cached window)")
-        if fps is not None and abs(dur_s * fps - round(dur_s * fps)) > 1e-6:
-            raise ConfigError(f"dur_s {dur_s} is not a whole number of frames at {fps} fps")
-        hw = None if size is None else ((size, size) if isinstance(size, int) else tuple(size))
-        tables = []
-        if fps is None and sr is None:
-            s = {"version": CACHE_VERSION, "size": list(hw)}
-            tables.append(_Table(self.dir, "image", s, (1, *hw, 3), "uint8"))
-        if fps is not None:
-            s = {
-                "version": CACHE_VERSION,
-                "fps": fps,
-                "size": list(hw),
-                "dur_s": dur_s,
-                "start_s": start_s,
-            }
-            tables.append(_Table(self.dir, "video", s, (round(dur_s * fps), *hw, 3), "uint8"))
-        if sr is not None:
-            s = {"version": CACHE_VERSION, "sr": sr, "dur_s": dur_s, "start_s": start_s}
-            tables.append(_Table(self.dir, "audio", s, (round(dur_s * sr),), "int16"))
+        tables, hw = self._tables(dur_s, fps, size, sr, start_s)
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -285,6 +262,31 @@ class DecodedCache:
                 ]
             self._run(jobs, tables, keys, items, progress)
         return _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s)
+
+    def _tables(self, dur_s, fps, size, sr, start_s) -> tuple[list[_Table], tuple[int, int] | None]:
+        """The tables the asked settings need (image, video, audio), after checking them."""
+        if fps is None and sr is None and size is None:
+            raise ConfigError("DecodedCache.load: give fps + size (video), sr (audio) or size (images)")
+        if fps is not None and size is None:
+            raise ConfigError("DecodedCache.load: video needs an explicit size (H, W)")
+        if (fps is not None or sr is not None) and dur_s is None:
+            raise ConfigError("DecodedCache.load: video and audio need dur_s (the cached window)")
+        if fps is not None and abs(dur_s * fps - round(dur_s * fps)) > 1e-6:
+            raise ConfigError(f"dur_s {dur_s} is not a whole number of frames at {fps} fps")
+        hw = None if size is None else ((size, size) if isinstance(size, int) else tuple(size))
+        window = {"version": CACHE_VERSION, "dur_s": dur_s, "start_s": start_s}
+        tables = []
+        if fps is None and sr is None:
+            settings = {"version": CACHE_VERSION, "size": list(hw)}
+            tables.append(_Table(self.dir, "image", settings, (1, *hw, 3), "uint8"))
+        if fps is not None:
+            settings = window | {"fps": fps, "size": list(hw)}
+            shape = (round(dur_s * fps), *hw, 3)
+            tables.append(_Table(self.dir, "video", settings, shape, "uint8"))
+        if sr is not None:
+            shape = (round(dur_s * sr),)
+            tables.append(_Table(self.dir, "audio", window | {"sr": sr}, shape, "int16"))
+        return tables, hw
 
     def _run(self, jobs, tables, keys, items, progress) -> None:
         by_name = {t.name: t for t in tables}
