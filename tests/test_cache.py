@@ -176,3 +176,10 @@ def test_still_images_are_cached_as_one_frame_clips(tmp_path):
     assert arrays.frames.shape == (3, 1, 10, 15, 3) and arrays.audio is None
     assert list(arrays.labels) == [0, 1, 0]
     assert np.array_equal(arrays.frames[0, 0], load_image(index.items[0].path, (10, 15)))
+
+
+def test_files_gone_since_indexing_are_skipped(tmp_path):
+    index = _clips(tmp_path / "d", n=2)
+    index.items[0].path.unlink()
+    arrays = DecodedCache(tmp_path / "cache", workers=1).load(index, **SETTINGS, progress=False)
+    assert len(arrays) == 1 and [s.reason for s in arrays.skipped] == ["missing file"]

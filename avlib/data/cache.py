@@ -240,6 +240,8 @@ class DecodedCache:
         items = list(index.items if isinstance(index, DataIndex) else index)
         skipped = list(index.skipped) if isinstance(index, DataIndex) else []
         classes = list(index.classes) if isinstance(index, DataIndex) else []
+        skipped += [Skip(str(i.path), "missing file") for i in items if not i.path.is_file()]
+        items = [i for i in items if i.path.is_file()]
         tables, hw = self._tables(dur_s, fps, size, sr, start_s)
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / ".lock", "w") as lock:
