@@ -33,12 +33,14 @@ MANIFEST = "manifest.json"
 
 
 def _identity(preset: WorldPreset, seed: int) -> dict:
-    return {
+    """What makes two worlds the same, in its JSON form (tuples become lists)."""
+    identity = {
         "preset": preset.name,
         "knobs": asdict(preset),
         "seed": int(seed),
         "generator_version": GENERATOR_VERSION,
     }
+    return json.loads(json.dumps(identity))
 
 
 def read_manifest(out: str | Path) -> dict | None:
@@ -150,7 +152,10 @@ def generate_world(
         _init_worker(p, seed, str(staging))
         done = map(_run, jobs)
     else:
-        pool = mp.get_context("spawn").Pool(workers, _init_worker, (p, seed, str(staging)))
+        # fork where the platform has it: no __main__ re-import (scripts need no main guard) and
+        # no per-worker start-up; workers use only numpy and PyAV, no threads inherited from torch
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        pool = mp.get_context(method).Pool(workers, _init_worker, (p, seed, str(staging)))
         done = pool.imap_unordered(_run, jobs, chunksize=1)
     try:
         for dataset, files in done:
