@@ -5,9 +5,11 @@ Measurements (each returns a pandas DataFrame, one row per fold / control / clip
 - ``esc_mfcc_svm``: 13 MFCCs (mean and std over time) + linear SVM, ESC's 5
   folds. SoundNet's MFCC baseline on real ESC-50 is 39.6%; the quick world is
   tuned to land in 30-60%. ``shuffle=True`` is the shuffled-label control.
+- ``dcase_mfcc_svm``: the same baseline on the DCASE 2013 scenes.
 - ``esc_cnn``: a small CNN on log-mel trained per fold (should land in 70-95%).
-- ``shortcut_controls``: clip duration, file size, file order and mean frame
-  colour as the only feature; each must stay near chance.
+- ``shortcut_controls``: clip duration, file size, file and write order and
+  mean frame colour as the only feature; each must stay near chance.
+- ``counts_table``: files per data set from the manifest.
 - ``mouth_sync_table``: per talking-face clip, correlation between the mouth
   opening measured from pixels and the speech envelope at every lag, and the
   same for motion outside the mouth box (must be near zero).
@@ -119,6 +121,19 @@ def esc_mfcc_svm(root: str | Path, shuffle: bool = False, esc10: bool = False) -
     )
 
 
+def dcase_mfcc_svm(root: str | Path, shuffle: bool = False) -> pd.DataFrame:
+    """Per-fold accuracy of MFCC mean/std + linear SVM on DCASE 2013 scenes (fold = (nn - 1) % 5 + 1)."""
+    wavs = sorted((Path(root) / "scenes_stereo").glob("*.wav"))
+    if not wavs:
+        raise LayoutError(root, "no scenes_stereo/*.wav: not a DCASE 2013 layout")
+    names = [w.stem.rstrip("0123456789") for w in wavs]
+    folds = np.array(
+        [(int(w.stem[len(n) :]) - 1) % 5 + 1 for w, n in zip(wavs, names, strict=True)]
+    )
+    audio, sr = _load_wavs([str(w) for w in wavs])
+    return _fold_accuracy(mfcc_stats(audio, sr), np.array(names), folds, shuffle)
+
+
 def esc_cnn(
     root: str | Path,
     epochs: int = 15,
@@ -216,29 +231,47 @@ def _single_feature_accuracy(feature: np.ndarray, labels: np.ndarray, groups: np
     return float(cross_val_score(model, x, labels, groups=groups, cv=GroupKFold(5)).mean())
 
 
+def _rank(values) -> np.ndarray:
+    return np.argsort(np.argsort(values, kind="stable")).astype(float)
+
+
 def shortcut_controls(world: str | Path) -> pd.DataFrame:
-    """Accuracy of label prediction from nuisance features alone (each should be near chance)."""
+    """Accuracy of label prediction from nuisance features alone (each should be near chance).
+
+    ESC-50: clip duration, file size, position of the file in the sorted
+    listing and in write time. Kinetics-Sounds: file size, position of the
+    clip id in sorted order and in write time (the label folder is part of
+    the real layout, so path order is not a control). LRW: mean frame colour
+    (speaker and background must say nothing about the word).
+    """
     world = Path(world)
     rows = []
-    esc = read_esc(world / "esc50")
-    folds = esc["fold"].to_numpy()
-    chance = 1 / esc["target"].nunique()
-    info = [sf.info(p) for p in esc["path"]]
-    listing = sorted(esc["filename"])
-    features = {
-        "duration": np.array([i.duration for i in info]),
-        "file size": np.array([Path(p).stat().st_size for p in esc["path"]], dtype=float),
-        "file order": np.array([listing.index(f) for f in esc["filename"]], dtype=float),
-    }
-    for name, x in features.items():
+
+    def add(data_set, feature, x, labels, groups):
+        accuracy = _single_feature_accuracy(
+            np.asarray(x, dtype=float), np.asarray(labels), np.asarray(groups)
+        )
         rows.append(
             {
-                "data set": "esc50",
-                "feature": name,
-                "accuracy": _single_feature_accuracy(x, esc["target"].to_numpy(), folds),
-                "chance": chance,
+                "data set": data_set,
+                "feature": feature,
+                "accuracy": accuracy,
+                "chance": 1 / len(set(labels)),
             }
         )
+
+    esc = read_esc(world / "esc50")
+    folds, targets = esc["fold"].to_numpy(), esc["target"].to_numpy()
+    add("esc50", "duration", [sf.info(p).duration for p in esc["path"]], targets, folds)
+    add("esc50", "file size", [Path(p).stat().st_size for p in esc["path"]], targets, folds)
+    add("esc50", "file order", _rank(list(esc["filename"])), targets, folds)
+    add(
+        "esc50",
+        "write order",
+        _rank([Path(p).stat().st_mtime_ns for p in esc["path"]]),
+        targets,
+        folds,
+    )
     ks = world / "kinetics_sounds"
     if ks.is_dir():
         with open(ks / "kinetics_sounds.csv") as f:
@@ -250,34 +283,36 @@ def shortcut_controls(world: str | Path) -> pd.DataFrame:
             / f"{r['youtube_id']}_{int(r['time_start']):06d}_{int(r['time_end']):06d}.mp4"
             for r in meta
         ]
-        labels = np.array([r["label"] for r in meta])
-        groups = np.arange(len(meta)) % 5
-        for name, x in {
-            "file size": np.array([p.stat().st_size for p in paths], dtype=float),
-            "file order": np.argsort(np.argsort([str(p) for p in paths])).astype(float),
-        }.items():
-            rows.append(
-                {
-                    "data set": "kinetics_sounds",
-                    "feature": name,
-                    "accuracy": _single_feature_accuracy(x, labels, groups),
-                    "chance": 1 / len(set(labels)),
-                }
-            )
+        labels, groups = [r["label"] for r in meta], np.arange(len(meta)) % 5
+        add("kinetics_sounds", "file size", [p.stat().st_size for p in paths], labels, groups)
+        add("kinetics_sounds", "id order", _rank([r["youtube_id"] for r in meta]), labels, groups)
+        add(
+            "kinetics_sounds",
+            "write order",
+            _rank([p.stat().st_mtime_ns for p in paths]),
+            labels,
+            groups,
+        )
     lrw = world / "lrw"
     if lrw.is_dir():
         paths = sorted(lrw.glob("*/*/*.mp4"))
-        labels = np.array([p.parent.parent.name for p in paths])
-        rows.append(
-            {
-                "data set": "lrw",
-                "feature": "mean colour",
-                "accuracy": _single_feature_accuracy(
-                    _mean_colours(paths), labels, np.arange(len(paths)) % 5
-                ),
-                "chance": 1 / len(set(labels)),
-            }
+        labels = [p.parent.parent.name for p in paths]
+        add("lrw", "mean colour", _mean_colours(paths), labels, np.arange(len(paths)) % 5)
+    return pd.DataFrame(rows)
+
+
+def counts_table(world: str | Path) -> pd.DataFrame:
+    """Per data set: media files and digest, from the world's manifest.json."""
+    path = Path(world) / "manifest.json"
+    if not path.is_file():
+        raise LayoutError(
+            world, "no manifest.json: not a generated world (run `avlib data generate`)"
         )
+    manifest = json.loads(path.read_text())
+    rows = [
+        {"data set": k, "media files": v["files"], "digest": v["digest"][:12]}
+        for k, v in manifest["datasets"].items()
+    ]
     return pd.DataFrame(rows)
 
 

@@ -31,17 +31,23 @@ SCENES = (
 
 # component -> (min, max) level in dB relative to the bed's loudest component; absent = not in the scene
 RECIPES: dict[str, dict[str, tuple[float, float]]] = {
-    "bus": {"rumble": (-3, 0), "hum": (-20, -10), "babble": (-18, -8), "clacks": (-25, -15), "beeps": (-30, -20)},
-    "busystreet": {"traffic": (-3, 0), "babble": (-15, -6), "rumble": (-15, -8), "horns": (-18, -8), "wind": (-25, -12)},
-    "office": {"pink": (-6, 0), "hum": (-12, -4), "clicks": (-10, -2), "babble": (-22, -12)},
-    "openairmarket": {"babble": (-2, 0), "clicks": (-14, -6), "traffic": (-25, -12), "birds": (-25, -12)},
-    "park": {"wind": (-3, 0), "birds": (-10, -2), "traffic": (-30, -18), "babble": (-30, -18)},
-    "quietstreet": {"traffic": (-6, 0), "wind": (-10, -2), "birds": (-20, -10), "clicks": (-20, -10)},
-    "restaurant": {"babble": (-2, 0), "clinks": (-10, -4), "hum": (-25, -15), "pink": (-20, -10)},
-    "supermarket": {"pink": (-6, 0), "beeps": (-12, -4), "babble": (-12, -4), "hum": (-14, -6)},
-    "tube": {"rumble": (-2, 0), "clacks": (-8, -2), "squeal": (-18, -8), "babble": (-25, -14)},
-    "tubestation": {"babble": (-6, 0), "rumble": (-12, -2), "chimes": (-14, -6), "squeal": (-25, -12), "pink": (-15, -8)},
+    "bus": {"rumble": (-6, 0), "hum": (-24, -6), "babble": (-22, -4), "clacks": (-28, -10), "beeps": (-32, -14), "traffic": (-24, -8)},
+    "busystreet": {"traffic": (-6, 0), "babble": (-20, -4), "rumble": (-20, -4), "horns": (-24, -6), "wind": (-28, -10), "clicks": (-30, -14)},
+    "office": {"pink": (-8, 0), "hum": (-16, -2), "clicks": (-16, -2), "babble": (-26, -8), "beeps": (-34, -16)},
+    "openairmarket": {"babble": (-6, 0), "clicks": (-20, -4), "traffic": (-28, -10), "birds": (-28, -10), "wind": (-30, -14)},
+    "park": {"wind": (-6, 0), "birds": (-16, -2), "traffic": (-32, -14), "babble": (-32, -14), "clicks": (-34, -18)},
+    "quietstreet": {"traffic": (-8, 0), "wind": (-14, -2), "birds": (-24, -8), "clicks": (-24, -8), "babble": (-32, -16)},
+    "restaurant": {"babble": (-6, 0), "clinks": (-16, -2), "hum": (-28, -12), "pink": (-24, -8), "clicks": (-28, -12)},
+    "supermarket": {"pink": (-8, 0), "beeps": (-18, -4), "babble": (-18, -2), "hum": (-20, -4), "clinks": (-32, -16)},
+    "tube": {"rumble": (-6, 0), "clacks": (-14, -2), "squeal": (-22, -6), "babble": (-28, -10), "pink": (-24, -10)},
+    "tubestation": {"babble": (-8, 0), "rumble": (-16, -2), "chimes": (-20, -6), "squeal": (-28, -10), "pink": (-20, -6)},
 }  # fmt: skip
+SHARED = (
+    "pink",
+    "hum",
+    "babble",
+    "traffic",
+)  # present in every scene, at (-26, -6) dB where not in its recipe
 
 
 def _events(rng, n, sr, rate, make) -> np.ndarray:
@@ -134,11 +140,23 @@ def _component(name: str, rng: np.random.Generator, n: int, sr: int) -> np.ndarr
 
 
 def scene_bed(scene: str, rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """The ambient sound of a scene, ``n`` samples, unit RMS."""
+    """The ambient sound of a scene, ``n`` samples, unit RMS.
+
+    The scene's components at random levels, the shared ones faintly, then a
+    random recording colour (spectral tilt, high cut), as microphones and
+    rooms differ between recordings of one kind of place.
+    """
+    levels = {name: (-26.0, -6.0) for name in SHARED}
+    levels.update(RECIPES[scene])
     out = np.zeros(n)
-    for name, (lo, hi) in RECIPES[scene].items():
+    for name, (lo, hi) in levels.items():
         part = _component(name, rng, n, sr)
         out += part / (np.sqrt(np.mean(part**2)) + 1e-12) * 10 ** (rng.uniform(lo, hi) / 20)
+    spec = np.fft.rfft(out)
+    f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
+    tilt = rng.uniform(-4.0, 4.0) * np.log2(f / 1000) / 20  # dB per octave around 1 kHz
+    cut = rng.uniform(2000, 10000)
+    out = np.fft.irfft(spec * 10**tilt / np.sqrt(1 + (f / cut) ** 4), n)
     return out / (np.sqrt(np.mean(out**2)) + 1e-12)
 
 
