@@ -86,6 +86,7 @@ def _shuffled(
 
 
 def plan_esc50(p: WorldPreset, seed: int) -> Plan:
+    """ESC-50: one job per generated source (its takes), folds by source, meta/esc50.csv."""
     rng = rng_for(seed, "esc50", "plan")
     names = sorted(sounds.CLASS_NAMES)
     src_ids = iter(random_digit_ids(rng, len(names) * p.esc_sources_per_class, 6))
@@ -111,6 +112,7 @@ def plan_esc50(p: WorldPreset, seed: int) -> Plan:
 
 
 def plan_dcase2013(p: WorldPreset, seed: int) -> Plan:
+    """DCASE 2013 scenes: one stereo recording per file, scenes_stereo/<scene><nn>.wav."""
     rng = rng_for(seed, "dcase2013", "plan")
     items = [
         ("dcase", (f"scenes_stereo/{scene}{nn:02d}.wav",), {"label": scene})
@@ -121,6 +123,7 @@ def plan_dcase2013(p: WorldPreset, seed: int) -> Plan:
 
 
 def plan_kinetics_sounds(p: WorldPreset, seed: int) -> Plan:
+    """Kinetics-Sounds: 34 classes in train/val/test, one csv with a split column."""
     rng = rng_for(seed, "kinetics_sounds", "plan")
     counts = dict(zip(("train", "val", "test"), p.ks_per_class, strict=True))
     ids = iter(random_ids(rng, len(sounds.KINETICS_SOUNDS) * sum(counts.values())))
@@ -155,6 +158,7 @@ def plan_kinetics_sounds(p: WorldPreset, seed: int) -> Plan:
 
 
 def plan_flickr_soundnet(p: WorldPreset, seed: int) -> Plan:
+    """Flickr-SoundNet: unlabelled scene videos with 0-2 sounding objects, listed in videos.txt."""
     rng = rng_for(seed, "flickr_soundnet", "plan")
     ids = random_digit_ids(rng, p.flickr_clips, 10)
     items = []
@@ -183,6 +187,7 @@ def _sentence(rng: np.random.Generator, n_words: int) -> list[str]:
 
 
 def plan_audioset(p: WorldPreset, seed: int) -> Plan:
+    """AudioSet: speech (talking faces) and impact clips with segment csvs and a label index."""
     rng = rng_for(seed, "audioset", "plan")
     mids = dict(AUDIOSET_LABELS)
     ids = random_ids(rng, p.audioset_clips)
@@ -242,6 +247,7 @@ def speaker_for(seed: int, index: int) -> speech.Speaker:
 
 
 def plan_lrs2(p: WorldPreset, seed: int) -> Plan:
+    """LRS2: sessions of one speaker each (pretrain/ and main/), split lists, held-out speakers."""
     rng = rng_for(seed, "lrs2", "plan")
     order = rng.permutation(p.n_speakers)
     n_held = max(1, int(round(0.15 * p.n_speakers)))
@@ -279,6 +285,7 @@ def plan_lrs2(p: WorldPreset, seed: int) -> Plan:
 
 
 def plan_lrw(p: WorldPreset, seed: int) -> Plan:
+    """LRW: words centred in 29-frame clips with context words, <WORD>/<split>/<WORD>_<nnnnn>."""
     rng = rng_for(seed, "lrw", "plan")
     vocab = list(speech.WORDS)[: p.lrw_words]
     items = []
@@ -301,6 +308,7 @@ def plan_lrw(p: WorldPreset, seed: int) -> Plan:
 
 
 def plan_ucf101(p: WorldPreset, seed: int) -> Plan:
+    """UCF101: the 12 actions by groups (shared actor look, scene, tempo) and three split lists."""
     rng = rng_for(seed, "ucf101", "plan")
     block = max(
         1, round(p.ucf_groups * 7 / 25)
@@ -381,10 +389,12 @@ def _plan_images(
 
 
 def plan_imagenet(p: WorldPreset, seed: int) -> Plan:
+    """ImageNet analogue: the 34 bound objects on scene backgrounds, ImageFolder train/val."""
     return _plan_images("imagenet", p, seed, sounds.KINETICS_SOUNDS, objects=True)
 
 
 def plan_places(p: WorldPreset, seed: int) -> Plan:
+    """Places analogue: the 10 scene backgrounds, ImageFolder train/val."""
     return _plan_images("places", p, seed, scenes.SCENES, objects=False)
 
 
