@@ -3,9 +3,10 @@
 Each data set is rendered into ``<out>/.staging/<name>/`` and moved to
 ``<out>/<name>/`` only when all its files, metadata and ground truth are
 written, so an interrupted run never leaves a data set that looks complete.
-``manifest.json`` (preset, knobs, seed, generator version, per-data-set file
-counts and digests) is written last; a later call with the same identity
-finds it and returns at once.
+``manifest.json`` (preset, knobs, seed, generator version and source digest,
+per-data-set file counts and digests) is written last; a later call with the
+same identity finds it and returns at once, and any edit to the generator's
+code changes the identity, so stale data is never reused.
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ GENERATOR_VERSION = "1.0"  # bump whenever generated content changes for the sam
 MANIFEST = "manifest.json"
 
 
+def source_digest() -> str:
+    """sha256 (16 hex) of the generator's source files, so an edited generator never reuses old data."""
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(here.glob("*.py")):
+        if path.name != "calibrate.py":  # measurements, not content
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _identity(preset: WorldPreset, seed: int) -> dict:
     """What makes two worlds the same, in its JSON form (tuples become lists)."""
     identity = {
@@ -39,6 +50,7 @@ def _identity(preset: WorldPreset, seed: int) -> dict:
         "knobs": asdict(preset),
         "seed": int(seed),
         "generator_version": GENERATOR_VERSION,
+        "source_digest": source_digest(),
     }
     return json.loads(json.dumps(identity))
 

@@ -172,9 +172,8 @@ def synthesize(
     block_formants = formants[
         :, np.minimum((starts / sr * 200).astype(int), formants.shape[1] - 1)
     ].T
-    amps = spectrum_amps(len(k), -12.0)[None] * formant_gain(
-        k[None] * f0[starts][:, None], block_formants[:, None, :]
-    )
+    source = spectrum_amps(len(k), -6.0)[None]  # glottal -12 dB/octave, lip radiation +6
+    amps = source * formant_gain(k[None] * f0[starts][:, None], block_formants[:, None, :])
     voiced = harmonics(f0, sr, amps, rng)
     voiced *= interp(voice)
     noise = np.zeros(n)
