@@ -13,7 +13,7 @@ import sys
 from avlib.errors import AvlibError
 
 # module paths whose add_parser() defines a subcommand; only real ones are listed
-COMMANDS = ("avlib.notebooks", "avlib.experiments", "avlib.bench")
+COMMANDS = ("avlib.data.commands", "avlib.experiments", "avlib.notebooks", "avlib.bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

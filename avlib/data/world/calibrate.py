@@ -1,0 +1,396 @@
+"""Difficulty calibration of a generated world: is each paper's question non-trivial, and shortcut-free?
+
+Measurements (each returns a pandas DataFrame, one row per fold / control / clip):
+
+- ``esc_mfcc_svm``: 13 MFCCs (mean and std over time) + linear SVM, ESC's 5
+  folds. SoundNet's MFCC baseline on real ESC-50 is 39.6%; the quick world is
+  tuned to land in 30-60%. ``shuffle=True`` is the shuffled-label control.
+- ``dcase_mfcc_svm``: the same baseline on the DCASE 2013 scenes.
+- ``esc_cnn``: a small CNN on log-mel trained per fold (should land in 70-95%).
+- ``shortcut_controls``: clip duration, file size, file and write order and
+  mean frame colour as the only feature; each must stay near chance.
+- ``counts_table``: files per data set from the manifest.
+- ``mouth_sync_table``: per talking-face clip, correlation between the mouth
+  opening measured from pixels and the speech envelope at every lag, and the
+  same for motion outside the mouth box (must be near zero).
+
+Files are read with soundfile and PyAV directly (the shared readers replace
+these reads later). Features use torchaudio transforms; models scikit-learn
+and torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from avlib.data.world.common import frame_rms
+from avlib.errors import LayoutError, MediaError
+
+FOLDS = (1, 2, 3, 4, 5)
+
+
+def read_esc(root: str | Path) -> pd.DataFrame:
+    """ESC-50 metadata of a world (or real ESC-50) root, with the wav path of each row."""
+    root = Path(root)
+    meta = root / "meta" / "esc50.csv"
+    if not meta.is_file():
+        raise LayoutError(root, "no meta/esc50.csv: not an ESC-50 layout")
+    table = pd.read_csv(meta)
+    table["path"] = [str(root / "audio" / f) for f in table["filename"]]
+    return table
+
+
+def read_truth(root: str | Path) -> dict[str, dict]:
+    """A data set's avbook_truth.jsonl as {relative path: record}."""
+    path = Path(root) / "avbook_truth.jsonl"
+    with open(path) as f:
+        return {r["path"]: r for r in map(json.loads, f)}
+
+
+def _load_wavs(paths: list[str]) -> tuple[np.ndarray, int]:
+    clips, rates = [], set()
+    for p in paths:
+        audio, sr = sf.read(p, dtype="float32", always_2d=True)
+        clips.append(audio.mean(1))
+        rates.add(sr)
+    if len(rates) != 1 or len({len(c) for c in clips}) != 1:
+        raise MediaError(
+            paths[0], "clips differ in sample rate or length; calibration needs equal clips"
+        )
+    return np.stack(clips), rates.pop()
+
+
+def mfcc_stats(audio: np.ndarray, sr: int, n_mfcc: int = 13) -> np.ndarray:
+    """(N, 2 * n_mfcc) mean and std over time of MFCCs of (N, S) audio."""
+    import torch
+    import torchaudio
+
+    mfcc = torchaudio.transforms.MFCC(
+        sr, n_mfcc=n_mfcc, melkwargs={"n_fft": 1024, "hop_length": 512, "n_mels": 40}
+    )
+    with torch.no_grad():
+        feats = mfcc(torch.from_numpy(audio))
+    return torch.cat([feats.mean(-1), feats.std(-1)], 1).numpy()
+
+
+def _fold_accuracy(
+    features: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    shuffle: bool = False,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Linear SVM on standardised features, train on 4 folds, test on the 5th."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    labels = np.random.default_rng(seed).permutation(labels) if shuffle else labels
+    rows = []
+    for fold in FOLDS:
+        test = folds == fold
+        if not test.any() or test.all():
+            continue
+        model = make_pipeline(StandardScaler(), LinearSVC(C=0.1, max_iter=5000))
+        model.fit(features[~test], labels[~test])
+        rows.append(
+            {
+                "fold": fold,
+                "accuracy": float((model.predict(features[test]) == labels[test]).mean()),
+                "n_test": int(test.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def esc_mfcc_svm(root: str | Path, shuffle: bool = False, esc10: bool = False) -> pd.DataFrame:
+    """Per-fold accuracy of MFCC mean/std + linear SVM on ESC-50 (or ESC-10), 5-fold CV."""
+    table = read_esc(root)
+    if esc10:
+        table = table[table["esc10"].astype(str) == "True"]
+    audio, sr = _load_wavs(list(table["path"]))
+    return _fold_accuracy(
+        mfcc_stats(audio, sr), table["target"].to_numpy(), table["fold"].to_numpy(), shuffle
+    )
+
+
+def dcase_mfcc_svm(root: str | Path, shuffle: bool = False) -> pd.DataFrame:
+    """Per-fold accuracy of MFCC mean/std + linear SVM on DCASE 2013 scenes (fold = (nn - 1) % 5 + 1)."""
+    wavs = sorted((Path(root) / "scenes_stereo").glob("*.wav"))
+    if not wavs:
+        raise LayoutError(root, "no scenes_stereo/*.wav: not a DCASE 2013 layout")
+    names = [w.stem.rstrip("0123456789") for w in wavs]
+    folds = np.array(
+        [(int(w.stem[len(n) :]) - 1) % 5 + 1 for w, n in zip(wavs, names, strict=True)]
+    )
+    audio, sr = _load_wavs([str(w) for w in wavs])
+    return _fold_accuracy(mfcc_stats(audio, sr), np.array(names), folds, shuffle)
+
+
+def esc_cnn(
+    root: str | Path,
+    epochs: int = 15,
+    folds: tuple[int, ...] = FOLDS,
+    seed: int = 0,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Per-fold accuracy of a small CNN trained from scratch on log-mel (random 4 s crops in training)."""
+    import torch
+    from torch import nn
+
+    if threads:
+        torch.set_num_threads(threads)
+    table = read_esc(root)
+    audio, sr = _load_wavs(list(table["path"]))
+    import torchaudio
+
+    mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=2048, hop_length=1024, n_mels=48)
+    with torch.no_grad():
+        spec = torch.log(mel(torch.from_numpy(audio)) + 1e-5)
+    spec = ((spec - spec.mean()) / spec.std()).unsqueeze(1)
+    labels = torch.tensor(table["target"].to_numpy())
+    n_classes, crop = int(labels.max()) + 1, int(spec.shape[-1] * 0.8)
+    rows = []
+    for fold in folds:
+        torch.manual_seed(seed + fold)
+        test = torch.as_tensor(table["fold"].to_numpy() == fold)
+        blocks = []
+        for c_in, c_out in ((1, 16), (16, 32), (32, 48), (48, 64)):
+            blocks += [
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
+        model = nn.Sequential(
+            *blocks,
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Linear(64, n_classes),
+        )
+        opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
+        x_train, y_train = spec[~test], labels[~test]
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, 3e-3, total_steps=epochs * (len(x_train) // 32 + 1)
+        )
+        for _ in range(epochs):
+            model.train()
+            for idx in torch.randperm(len(x_train)).split(32):
+                start = int(torch.randint(0, spec.shape[-1] - crop + 1, (1,)))
+                loss = nn.functional.cross_entropy(
+                    model(x_train[idx, ..., start : start + crop]), y_train[idx]
+                )
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+        model.eval()
+        with torch.no_grad():
+            pred = model(spec[test]).argmax(1)
+        rows.append(
+            {
+                "fold": fold,
+                "accuracy": float((pred == labels[test]).float().mean()),
+                "n_test": int(test.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _mean_colours(paths: list[Path]) -> np.ndarray:
+    out = []
+    for p in paths:
+        with av.open(str(p)) as c:
+            out.append(
+                np.mean(
+                    [
+                        f.to_ndarray(format="rgb24").reshape(-1, 3).mean(0)
+                        for f in c.decode(video=0)
+                    ],
+                    0,
+                )
+            )
+    return np.stack(out)
+
+
+def _single_feature_accuracy(feature: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> float:
+    """Cross-validated accuracy of a small tree ensemble that sees only ``feature``."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    model = RandomForestClassifier(n_estimators=50, min_samples_leaf=3, random_state=0)
+    x = feature.reshape(len(labels), -1)
+    return float(cross_val_score(model, x, labels, groups=groups, cv=GroupKFold(5)).mean())
+
+
+def _rank(values) -> np.ndarray:
+    return np.argsort(np.argsort(values, kind="stable")).astype(float)
+
+
+def shortcut_controls(world: str | Path) -> pd.DataFrame:
+    """Accuracy of label prediction from nuisance features alone (each should be near chance).
+
+    ESC-50: clip duration, file size, position of the file in the sorted
+    listing and in write time. Kinetics-Sounds: file size, position of the
+    clip id in sorted order and in write time (the label folder is part of
+    the real layout, so path order is not a control). LRW: mean frame colour
+    (speaker and background must say nothing about the word).
+    """
+    world = Path(world)
+    rows = []
+
+    def add(data_set, feature, x, labels, groups):
+        accuracy = _single_feature_accuracy(
+            np.asarray(x, dtype=float), np.asarray(labels), np.asarray(groups)
+        )
+        rows.append(
+            {
+                "data set": data_set,
+                "feature": feature,
+                "accuracy": accuracy,
+                "chance": 1 / len(set(labels)),
+            }
+        )
+
+    esc = read_esc(world / "esc50")
+    folds, targets = esc["fold"].to_numpy(), esc["target"].to_numpy()
+    add("esc50", "duration", [sf.info(p).duration for p in esc["path"]], targets, folds)
+    add("esc50", "file size", [Path(p).stat().st_size for p in esc["path"]], targets, folds)
+    add("esc50", "file order", _rank(list(esc["filename"])), targets, folds)
+    add(
+        "esc50",
+        "write order",
+        _rank([Path(p).stat().st_mtime_ns for p in esc["path"]]),
+        targets,
+        folds,
+    )
+    ks = world / "kinetics_sounds"
+    if ks.is_dir():
+        with open(ks / "kinetics_sounds.csv") as f:
+            meta = list(csv.DictReader(f))
+        paths = [
+            ks
+            / r["split"]
+            / r["label"]
+            / f"{r['youtube_id']}_{int(r['time_start']):06d}_{int(r['time_end']):06d}.mp4"
+            for r in meta
+        ]
+        labels, groups = [r["label"] for r in meta], np.arange(len(meta)) % 5
+        add("kinetics_sounds", "file size", [p.stat().st_size for p in paths], labels, groups)
+        add("kinetics_sounds", "id order", _rank([r["youtube_id"] for r in meta]), labels, groups)
+        add(
+            "kinetics_sounds",
+            "write order",
+            _rank([p.stat().st_mtime_ns for p in paths]),
+            labels,
+            groups,
+        )
+    lrw = world / "lrw"
+    if lrw.is_dir():
+        paths = sorted(lrw.glob("*/*/*.mp4"))
+        labels = [p.parent.parent.name for p in paths]
+        add("lrw", "mean colour", _mean_colours(paths), labels, np.arange(len(paths)) % 5)
+    return pd.DataFrame(rows)
+
+
+def counts_table(world: str | Path) -> pd.DataFrame:
+    """Per data set: media files and digest, from the world's manifest.json."""
+    path = Path(world) / "manifest.json"
+    if not path.is_file():
+        raise LayoutError(
+            world, "no manifest.json: not a generated world (run `avlib data generate`)"
+        )
+    manifest = json.loads(path.read_text())
+    rows = [
+        {"data set": k, "media files": v["files"], "digest": v["digest"][:12]}
+        for k, v in manifest["datasets"].items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def decode_mp4(path: str | Path) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """(frames (T,H,W,3) uint8, mono audio float32, sample rate, fps) of an mp4, decoded with PyAV."""
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.video or not c.streams.audio:
+                raise MediaError(path, "mp4 lacks a video or an audio stream")
+            fps = float(c.streams.video[0].average_rate)
+            sr = c.streams.audio[0].rate
+            images, chunks = [], []
+            for f in c.decode(c.streams.video[0], c.streams.audio[0]):
+                if isinstance(f, av.VideoFrame):
+                    images.append(f.to_ndarray(format="rgb24"))
+                else:
+                    chunks.append(f.to_ndarray().reshape(-1))
+            frames, audio = np.stack(images), np.concatenate(chunks)
+    except av.error.FFmpegError as e:
+        raise MediaError(path, f"cannot decode: {e}") from e
+    return frames, audio.astype(np.float32), sr, fps
+
+
+def _lagged_corr(x: np.ndarray, y: np.ndarray, lag: int) -> float:
+    """corr(x[t], y[t + lag]) over the overlap (y later for positive lag)."""
+    if lag >= 0:
+        a, b = x[: len(x) - lag], y[lag:]
+    else:
+        a, b = x[-lag:], y[: len(y) + lag]
+    if len(a) < 5 or a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def mouth_tracks(
+    frames: np.ndarray, boxes: list, audio: np.ndarray, sr: int, fps: float
+) -> dict[str, np.ndarray]:
+    """Per frame: mouth opening from pixels (dark + bright area in the mouth box), motion outside it, audio RMS."""
+    T, H, W, _ = frames.shape
+    luma = frames.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
+    opening, outside = np.zeros(T), np.zeros(T)
+    for t in range(T):
+        x0, y0, x1, y1 = boxes[t][0]
+        win = luma[t, int(y0 * H) : int(np.ceil(y1 * H)), int(x0 * W) : int(np.ceil(x1 * W))]
+        opening[t] = ((win < 0.2) | (win > 0.8)).mean()
+        mask = np.ones((H, W), bool)
+        mask[int(y0 * H) : int(np.ceil(y1 * H)), int(x0 * W) : int(np.ceil(x1 * W))] = False
+        if t:
+            outside[t] = np.abs(luma[t] - luma[t - 1])[mask].mean()
+    return {
+        "opening": opening,
+        "outside_motion": outside,
+        "envelope": frame_rms(audio, sr, int(round(fps)), T),
+    }
+
+
+def mouth_sync_table(root: str | Path, max_clips: int = 40, max_lag: int = 5) -> pd.DataFrame:
+    """Per LRS2-style clip: mouth/envelope and outside-motion/envelope correlations by lag (frames)."""
+    root = Path(root)
+    truth = read_truth(root)
+    rows = []
+    for rel, record in sorted(truth.items())[:max_clips]:
+        frames, audio, sr, fps = decode_mp4(root / rel)
+        tr = mouth_tracks(frames, record["boxes"], audio, sr, fps)
+        env_change = np.abs(np.diff(tr["envelope"], prepend=tr["envelope"][0]))
+        true_lag = int(round(record.get("offset_s", 0.0) * fps))
+        corr = {
+            lag: _lagged_corr(tr["opening"], tr["envelope"], lag)
+            for lag in range(-max_lag, max_lag + 1)
+        }
+        rows.append(
+            {
+                "path": rel,
+                "true_lag": true_lag,
+                "best_lag": max(corr, key=corr.get),
+                "mouth_corr_at_true": corr.get(true_lag, float("nan")),
+                "mouth_corr_max_other": max(v for k, v in corr.items() if abs(k - true_lag) > 1),
+                "outside_corr_at_true": _lagged_corr(tr["outside_motion"], env_change, true_lag),
+            }
+        )
+    return pd.DataFrame(rows)
