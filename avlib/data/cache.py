@@ -129,7 +129,9 @@ class _Table:
         parts = [kind]
         if "fps" in settings:
             parts.append(f"{settings['fps']:g}fps")
-        parts.append("x".join(map(str, settings["size"])) if "size" in settings else f"{settings['sr']}Hz")
+        parts.append(
+            "x".join(map(str, settings["size"])) if "size" in settings else f"{settings['sr']}Hz"
+        )
         if "dur_s" in settings:
             parts.append(f"{settings['dur_s']:g}s")
         self.name = "-".join([*parts, digest])
@@ -268,7 +270,9 @@ class DecodedCache:
     def _tables(self, dur_s, fps, size, sr, start_s) -> tuple[list[_Table], tuple[int, int] | None]:
         """The tables the asked settings need (image, video, audio), after checking them."""
         if fps is None and sr is None and size is None:
-            raise ConfigError("DecodedCache.load: give fps + size (video), sr (audio) or size (images)")
+            raise ConfigError(
+                "DecodedCache.load: give fps + size (video), sr (audio) or size (images)"
+            )
         if fps is not None and size is None:
             raise ConfigError("DecodedCache.load: video needs an explicit size (H, W)")
         if (fps is not None or sr is not None) and dur_s is None:
@@ -365,7 +369,10 @@ def _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s) -> ClipAr
     views = {}
     for t in tables:
         rows = np.array([t.entries[keys[n]]["row"] for n in keep], np.int64)
-        views["audio" if t.kind == "audio" else "video"] = (RowView(t.memmap(), rows), [t.entries[keys[n]]["scale"] for n in keep])
+        views["audio" if t.kind == "audio" else "video"] = (
+            RowView(t.memmap(), rows),
+            [t.entries[keys[n]]["scale"] for n in keep],
+        )
     labels = np.array([-1 if i.label is None else i.label for i in kept], np.int64)
     return ClipArrays(
         items=kept,

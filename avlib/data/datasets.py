@@ -76,7 +76,9 @@ class Batches:
                 )
             self.samples_per_frame = int(spf)
             if self.samples_per_frame * clip_frames > arrays.audio.shape[1]:
-                raise ConfigError(f"{clip_frames} frames need {int(spf) * clip_frames} audio samples, clips have {arrays.audio.shape[1]}")
+                raise ConfigError(
+                    f"{clip_frames} frames need {int(spf) * clip_frames} audio samples, clips have {arrays.audio.shape[1]}"
+                )
         self._resumed = False
 
     def __len__(self) -> int:

@@ -75,7 +75,9 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
     with av.open(str(path), "w", format="image2") as container:
         stream = container.add_stream("png")
         stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "rgb24"
-        container.mux(stream.encode(av.VideoFrame.from_ndarray(np.asarray(image, np.uint8), format="rgb24")))
+        container.mux(
+            stream.encode(av.VideoFrame.from_ndarray(np.asarray(image, np.uint8), format="rgb24"))
+        )
         container.mux(stream.encode())
     return path
 

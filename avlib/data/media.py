@@ -178,7 +178,10 @@ def load_video(
     n_out = None if fps is None or dur_s is None else round(dur_s * fps)
     kwargs = {} if hw is None else {"height": hw[0], "width": hw[1], "interpolation": "BILINEAR"}
     out: list[np.ndarray] = []
-    last: list = [None, None]  # the last frame converted and its array (frames repeat when upsampling)
+    last: list = [
+        None,
+        None,
+    ]  # the last frame converted and its array (frames repeat when upsampling)
 
     def emit(frame: av.VideoFrame) -> None:
         if frame is not last[0]:
