@@ -24,8 +24,8 @@ Contract (the trainer knows nothing paper-specific):
 - **hooks**: objects with optional ``on_epoch_start(ctx)`` / ``on_epoch_end(ctx)``
   taking a :class:`HookContext`.
 
-Seeded (same seed on CPU -> bit-identical metrics), bf16 autocast and
-channels_last on CUDA only, atomic checkpoints with exact (mid-epoch) resume,
+Seeded (same seed on CPU -> bit-identical metrics), bf16 autocast on CUDA,
+channels_last (CPU too), atomic checkpoints with exact (mid-epoch) resume,
 DDP under torchrun (gloo on CPU, nccl on CUDA; rank 0 logs and checkpoints),
 tqdm progress, JSONL metrics, NaN/inf detection, stuck-at-chance flag.
 """
@@ -80,7 +80,7 @@ class TrainConfig:
     plateau_metric: str = "loss"  # minimised; val_<metric> when validating, else train <metric>
     grad_clip: float | None = None  # max global gradient norm
     amp: bool = True  # bf16 autocast, CUDA only (ignored on CPU)
-    channels_last: bool = True  # CUDA only
+    channels_last: bool = True  # NHWC / NDHWC memory format (CUDA and CPU)
     sync_batchnorm: bool = False  # CUDA with several processes only
     find_unused_parameters: bool = False  # DDP: models whose heads skip some parameters
     seed: int = 0
@@ -155,8 +155,12 @@ def autocast(cfg: TrainConfig, device: torch.device):
 
 
 def channels_last_enabled(cfg: TrainConfig, device: torch.device) -> bool:
-    """channels_last memory format is used only on CUDA and only when cfg.channels_last."""
-    return cfg.channels_last and device.type == "cuda"
+    """channels_last memory format when cfg.channels_last, on any device.
+
+    On CUDA it feeds tensor cores; on a 2-core CPU it measured ~20% faster per
+    step for L3's quick towers (oneDNN's convolutions prefer NHWC).
+    """
+    return cfg.channels_last
 
 
 def _channels_last(t: torch.Tensor) -> torch.Tensor:

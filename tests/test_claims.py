@@ -91,7 +91,7 @@ def test_missing_results_and_untested_claims_say_no_results_yet(tmp_path):
     write(tmp_path, "a", [0.8, 0.9])
     result = a_beats_b().evaluate("smoke", tmp_path)
     assert result.verdict == "no results yet" and "toy/b" in result.reason
-    untested = get_claim("L3-1").evaluate("smoke", tmp_path)
+    untested = get_claim("AVTS-1").evaluate("smoke", tmp_path)
     assert untested.verdict == "no results yet" and "no test attached" in untested.reason
     assert untested.comparison is None
 

@@ -251,12 +251,13 @@ def test_data_yielding_more_batches_than_its_len_is_an_error():
         )
 
 
-def test_amp_and_channels_last_only_on_cuda():
-    for flag in (amp_enabled, channels_last_enabled):
-        assert not flag(TrainConfig(), torch.device("cpu"))
-        assert flag(TrainConfig(), torch.device("cuda"))
+def test_amp_only_on_cuda_and_channels_last_where_asked():
+    assert not amp_enabled(TrainConfig(), torch.device("cpu"))
+    assert amp_enabled(TrainConfig(), torch.device("cuda"))
     assert not amp_enabled(TrainConfig(amp=False), torch.device("cuda"))
-    assert not channels_last_enabled(TrainConfig(channels_last=False), torch.device("cuda"))
+    for device in ("cpu", "cuda"):
+        assert channels_last_enabled(TrainConfig(), torch.device(device))
+        assert not channels_last_enabled(TrainConfig(channels_last=False), torch.device(device))
 
 
 def test_channels_last_conversion_handles_2d_and_3d_convolutions():

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from avlib.data.features import L3LogSpectrogram
 from avlib.models.blocks import ConvTower, normalise_frames
 
 
@@ -45,7 +46,7 @@ class Config:
     sr: int = 48_000  # audio: 1 s at 48 kHz (§3.1)
     clip_s: float = 1.0  # seconds of audio around the frame (§3.1)
     win_s: float = 0.01  # 0.01 s windows with half overlap -> 257 x 199 (§3.1)
-    n_fft: int = 512  # 257 frequency bins
+    freq_pool: int = 1  # average this many adjacent frequency bins (1: the paper's 257 bins)
     fusion_dim: int = 128  # concat 1024 -> FC 128 -> FC 2 (§3.1)
     embed_dim: int = 128  # AVE-Net / AVOL-Net embedding size (Objects that Sound §3)
     n_classes: int = 34  # supervised baselines: Kinetics-Sounds classes
@@ -58,18 +59,19 @@ PRESETS: dict[str, dict] = {
     "paper": {},
     "full": {
         "widths": (32, 64, 128, 256),
-        "frame_size": 128,
-        "sr": 24_000,
-        "n_fft": 256,
+        "frame_size": 96,
+        "sr": 16_000,
+        "win_s": 0.02,
+        "freq_pool": 2,
         "batch_size": 128,
-        "lr": 3e-4,
+        "lr": 1e-3,
     },
     "quick": {
         "widths": (8, 16, 32, 64),
         "frame_size": 48,
         "sr": 16_000,
-        "win_s": 0.016,
-        "n_fft": 256,
+        "win_s": 0.032,
+        "freq_pool": 4,
         "batch_size": 64,
         "lr": 1e-3,
     },
@@ -78,28 +80,25 @@ PRESETS: dict[str, dict] = {
         "frame_size": 32,
         "sr": 8_000,
         "win_s": 0.032,
-        "n_fft": 256,
+        "freq_pool": 2,
         "batch_size": 16,
         "lr": 1e-3,
     },
 }
 
 
-class LogSpectrogram(nn.Module):
-    """log(1 + power spectrogram) of 1 s of audio with ``win_s`` windows and half overlap."""
+class AudioFrontend(nn.Module):
+    """L3's log spectrogram, optionally averaged over ``freq_pool`` adjacent bins (CPU presets)."""
 
     def __init__(self, cfg: Config):
         super().__init__()
-        self.win = round(cfg.win_s * cfg.sr)
-        self.hop = self.win // 2
-        self.n_fft = max(cfg.n_fft, self.win)
-        self.register_buffer("window", torch.hann_window(self.win), persistent=False)
+        self.spec = L3LogSpectrogram(cfg.sr, window_s=cfg.win_s)
+        self.freq_pool = cfg.freq_pool
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        """(B,S) waveform -> (B,1,F,T) log spectrogram."""
-        frames = audio.unfold(-1, self.win, self.hop) * self.window  # (B,T,win)
-        power = torch.fft.rfft(frames, n=self.n_fft).abs().pow(2)  # (B,T,F)
-        return torch.log1p(power).transpose(1, 2).unsqueeze(1)
+        """(B,S) waveform -> (B,1,F,T)."""
+        spec = self.spec(audio)
+        return F.avg_pool2d(spec, (self.freq_pool, 1)) if self.freq_pool > 1 else spec
 
 
 class L3Net(nn.Module):
@@ -113,7 +112,7 @@ class L3Net(nn.Module):
         use_audio = cfg.head != "classifier" or cfg.tower in ("audio", "both")
         self.vision = ConvTower(3, cfg.widths, dims=2) if use_vision else None
         self.audio = ConvTower(1, cfg.widths, dims=2) if use_audio else None
-        self.frontend = LogSpectrogram(cfg)
+        self.frontend = AudioFrontend(cfg)
         if cfg.head == "l3":
             self.fusion = nn.Sequential(
                 nn.Linear(2 * width, cfg.fusion_dim),
