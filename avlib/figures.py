@@ -38,9 +38,17 @@ STYLE = {
 
 
 def use_style() -> None:
-    """Apply the book's style to matplotlib (seaborn whitegrid, colour-blind palette)."""
+    """Apply the book's style (seaborn whitegrid, colour-blind palette); in IPython, show Figures as PNG."""
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE_NAME)
     mpl.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:  # a bare matplotlib Figure displays only once a formatter is registered
+        select_figure_formats(shell, {"png"}, bbox_inches="tight")
 
 
 def palette(n: int) -> list:

@@ -55,6 +55,18 @@ def input_hash(
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def _kernel_imports_this_clone() -> None:
+    """Put this clone first on the kernel's PYTHONPATH (the kernel inherits our environment).
+
+    The shared venv's editable install may point at another clone, and a relative
+    PYTHONPATH would resolve against the notebook's directory.
+    """
+    root = str(project_root())
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join([root, *(p for p in parts if p != root)])
+    os.environ.setdefault("AVBOOK_ROOT", root)
+
+
 def execute(
     notebook: Path,
     output: Path,
@@ -68,6 +80,7 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    _kernel_imports_this_clone()
     tmp = output.with_name(f".{output.stem}.running.ipynb")
     t0 = time.time()
     try:
@@ -91,8 +104,22 @@ def execute(
             f"the executed copy with the failing cell is {kept}; the previous chapter (if any) is kept\n"
             + "".join(e.traceback[-3:])
         ) from e
+    _hide_default_parameters(tmp)
     os.replace(tmp, output)
     return time.time() - t0
+
+
+def _hide_default_parameters(path: Path) -> None:
+    """The book shows the injected parameters (what this run used), not the notebook's defaults."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    injected = any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if injected and "parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, path)
 
 
 def run_all(

@@ -174,6 +174,34 @@ def save_result(
     return write_json_atomic(result_path(profile, paper, experiment, seed, results_dir), record)
 
 
+def save_arrays(path: str | Path, arrays: dict) -> Path:
+    """Write named numpy arrays as an .npz atomically (figures' data beside a results file)."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **{k: np.asarray(v) for k, v in arrays.items()})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_arrays(path: str | Path) -> dict:
+    """The arrays saved by :func:`save_arrays` (ResultsError naming the file when absent)."""
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such arrays file (run the experiment first)")
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
 def load_result(path: str | Path) -> dict:
     """Read one results file, with a typed error naming the file when it is missing or malformed."""
     path = Path(path)
@@ -208,14 +236,15 @@ class Summary:
         """Half the interval's width (the ± of ``mean ± CI``)."""
         return (self.ci_high - self.ci_low) / 2
 
-    def format(self, scale: float = 1.0, digits: int = 1) -> str:
-        """'72.1 ± 1.3 (3 seeds)'; one seed has no interval."""
+    def format(self, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
+        """'72.1 ± 1.3 (3 seeds)' ('72.1 ± 1.3 % (3 seeds)' with unit '%'); one seed has no CI."""
         if self.n == 0:
             return "no results yet"
+        unit = f" {unit}" if unit else ""
         mean = f"{self.mean * scale:.{digits}f}"
         if self.n < 2:
-            return f"{mean} (1 seed, no CI)"
-        return f"{mean} ± {self.half_width * scale:.{digits}f} ({self.n} seeds)"
+            return f"{mean}{unit} (1 seed, no CI)"
+        return f"{mean} ± {self.half_width * scale:.{digits}f}{unit} ({self.n} seeds)"
 
 
 METHODS = ("t", "bootstrap")

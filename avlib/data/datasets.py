@@ -4,7 +4,9 @@ A batch is a dict (ARCHITECTURE.md glossary): ``video`` float (B, 3, T, H, W)
 in [0, 1], ``audio`` float (B, S) waveform in [-1, 1] ((B, K, S) for K offset
 candidates), ``label`` long (B,), ``offset_frames`` long (B,) or (B, K), and
 ``meta`` (one dict per sample: clip paths, window starts in seconds, kind).
-``video`` is a permuted view of (B, T, H, W, C) memory, i.e. already in
+``video_class`` / ``audio_class`` (B,) are the class labels of the clips the
+video and audio come from (-1 when unlabelled; supervised baselines train on
+them). ``video`` is a permuted view of (B, T, H, W, C) memory, i.e. already in
 ``torch.channels_last_3d`` format.
 :class:`Batches` is what the trainer iterates: ``len()`` batches per epoch,
 ``set_epoch``, ``state_dict`` / ``load_state_dict`` to resume mid-epoch.
@@ -125,7 +127,10 @@ class Batches:
         out = {
             "label": torch.from_numpy(w.label),
             "offset_frames": torch.from_numpy(w.offset_frames),
+            "video_class": torch.from_numpy(a.labels[w.video_clip]),
         }
+        if w.audio_clip.ndim == 1:
+            out["audio_class"] = torch.from_numpy(a.labels[w.audio_clip])
         if a.frames is not None:
             t = w.video_start[:, None] + np.arange(s.video_frames)
             video = torch.from_numpy(a.frames[w.video_clip[:, None], t]).permute(0, 4, 1, 2, 3)
@@ -162,3 +167,37 @@ def clip_batches(
     clip_frames = arrays.frames.shape[1] if arrays.frames is not None else 1
     sampler = ClipSampler(arrays.labels, clip_frames, shuffle=shuffle, seed=seed)
     return Batches(arrays, sampler, batch_size, drop_last=drop_last)
+
+
+class EmbeddingBatches(Batches):
+    """Batches of precomputed per-window embeddings (frozen towers): ``video_emb``, ``audio_emb``.
+
+    ``video_emb[c, f]`` is the embedding of clip c's video window starting at
+    frame f, ``audio_emb[c, f]`` likewise for audio; the sampler's windows index
+    them, so training a head on frozen features costs no tower forward passes.
+    """
+
+    def __init__(
+        self,
+        video_emb: torch.Tensor,
+        audio_emb: torch.Tensor,
+        sampler: PairSampler,
+        batch_size: int,
+        *,
+        drop_last: bool = True,
+    ):
+        n_clips = video_emb.shape[0]
+        if sampler.n_clips != n_clips or audio_emb.shape[0] != n_clips:
+            raise ConfigError(f"sampler is for {sampler.n_clips} clips, embeddings for {n_clips}")
+        self.video_emb, self.audio_emb = video_emb, audio_emb
+        self.sampler, self.batch_size = sampler, batch_size
+        self.drop_last, self.rank, self.world_size = drop_last, 0, 1
+        self._resumed = False
+
+    def batch(self, w: Windows) -> dict:
+        """Gather the windows' embeddings."""
+        return {
+            "video_emb": self.video_emb[w.video_clip, w.video_start],
+            "audio_emb": self.audio_emb[w.audio_clip, w.audio_start],
+            "label": torch.from_numpy(w.label),
+        }

@@ -132,3 +132,30 @@ def open_dataset(root: str | Path, layout: str | None = None, *, strict: bool = 
     if name not in BY_NAME:
         raise LayoutError(root, f"unknown layout {name!r}: choose one of {', '.join(BY_NAME)}")
     return BY_NAME[name].read(root, Problems(strict))
+
+
+def locate_dataset(root: str | Path, layout: str, name: str | None = None) -> Path:
+    """The data set in ``layout``: ``root`` itself, or the sub-directory of a world root in it.
+
+    ``name`` picks among several sub-directories in one layout (``imagenet`` vs
+    ``places``, both ImageFolder).
+    """
+    root = check_data_root(root)
+    if layout not in BY_NAME:
+        raise LayoutError(root, f"unknown layout {layout!r}: choose one of {', '.join(BY_NAME)}")
+    if BY_NAME[layout].detect(root):
+        return root
+    found = [d for d, kind in find_datasets(root).items() if kind == layout]
+    if name is not None and name in found:
+        return root / name
+    if len(found) == 1:
+        return root / found[0]
+    if found:
+        raise LayoutError(
+            root, f"holds several {layout} data sets ({', '.join(found)})", "pass one of them"
+        )
+    raise LayoutError(
+        root,
+        f"holds no {layout} data set (looked for {BY_NAME[layout].looks_for} here and in its sub-directories)",
+        "point data_root at one, or at a directory of data sets",
+    )

@@ -37,6 +37,15 @@ class RunContext:
     run_dir: Path  # checkpoints and metrics.jsonl of this (experiment, profile, seed)
     resume: bool = False
     progress: bool = True
+    data_root: Path | None = None  # None: the procedural world of this profile
+
+    def dataset(self, layout: str, name: str | None = None) -> Path:
+        """The data set in ``layout`` under data_root (or the generated world); ``name`` picks one."""
+        from avlib.data.layouts import locate_dataset
+        from avlib.data.world import ensure_world
+
+        root = self.data_root if self.data_root is not None else ensure_world(self.profile)
+        return locate_dataset(root, layout, name)
 
 
 @dataclass
@@ -45,8 +54,9 @@ class RunOutput:
 
     metrics: dict
     config: dict
-    train: object | None = None  # avlib.train.TrainResult of the main training run
+    train: object | None = None  # avlib.train.TrainResult, or {name: TrainResult} for several
     extra: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)  # small arrays for figures, saved as seed<S>.npz
 
 
 @dataclass(frozen=True)
@@ -108,12 +118,13 @@ def run(
     runs_dir: str | Path | None = None,
     resume: bool = False,
     progress: bool = True,
+    data_root: str | Path | None = None,
 ) -> Path | None:
     """Run experiment ``name`` once and save its result; returns the results file (None off rank 0)."""
     from avlib.checkpoint import seed_everything
     from avlib.distributed import env_rank
-    from avlib.profiles import check_profile, project_root, resolve_device
-    from avlib.results import save_result
+    from avlib.profiles import check_data_root, check_profile, project_root, resolve_device
+    from avlib.results import save_arrays, save_result
 
     exp = get(name)
     check_profile(profile)
@@ -126,6 +137,7 @@ def run(
         run_dir=runs / profile / exp.paper / name / f"seed{int(seed)}",
         resume=resume,
         progress=progress,
+        data_root=None if data_root is None else check_data_root(data_root),
     )
     seed_everything(ctx.seed)
     start = time.perf_counter()
@@ -135,15 +147,8 @@ def run(
         return None
     extra = dict(out.extra)
     if out.train is not None:
-        extra.update(
-            flags=out.train.flags,
-            history=out.train.history,
-            steps=out.train.steps,
-            chance=out.train.chance,
-            resumed_from_step=out.train.resumed_from_step,
-            train_wall_time_s=out.train.wall_time_s,
-        )
-    return save_result(
+        extra.update(_training_record(out.train))
+    path = save_result(
         profile=profile,
         paper=exp.paper,
         experiment=name,
@@ -155,6 +160,30 @@ def run(
         results_dir=results_dir,
         extra=extra,
     )
+    if out.arrays:
+        save_arrays(path.with_suffix(".npz"), out.arrays)
+    return path
+
+
+def _training_record(train) -> dict:
+    """Flags, history and timing of the run's training: one TrainResult, or {name: TrainResult}."""
+    if not isinstance(train, dict):
+        return {
+            "flags": train.flags,
+            "history": train.history,
+            "steps": train.steps,
+            "chance": train.chance,
+            "resumed_from_step": train.resumed_from_step,
+            "train_wall_time_s": train.wall_time_s,
+        }
+    return {
+        "flags": sorted(f"{name}: {flag}" for name, r in train.items() for flag in r.flags),
+        **{
+            key: {name: getattr(r, key) for name, r in train.items()}
+            for key in ("history", "steps", "chance", "resumed_from_step")
+        },
+        "train_wall_time_s": sum(r.wall_time_s for r in train.values()),
+    }
 
 
 def add_parser(sub) -> None:
@@ -167,6 +196,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default=None, help="results directory (default <repo>/results)")
     p.add_argument("--runs", default=None, help="checkpoints and logs (default <repo>/runs)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--data-root", default=None, help="data set(s) to use (default: the world)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def _run(a) -> int:
@@ -179,6 +209,7 @@ def add_parser(sub) -> None:
             runs_dir=a.runs,
             resume=a.resume,
             progress=not a.no_progress,
+            data_root=a.data_root,
         )
         if path is not None:
             print(path)

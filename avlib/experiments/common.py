@@ -1,0 +1,100 @@
+"""Pieces every paper's experiments share: reading clips, fixed evaluation pairs, trainer settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from avlib.data.cache import ClipArrays, DecodedCache
+from avlib.data.datasets import Batches
+from avlib.data.index import DataIndex
+from avlib.data.media import probe
+from avlib.data.samplers import PairSampler
+from avlib.errors import ConfigError, DataError, LayoutError
+from avlib.experiments import RunContext
+from avlib.train import TrainConfig
+
+EVAL_SEED = 20_170_000  # fixed evaluation pairs: the same for every model and training seed
+
+
+def clip_seconds(index: DataIndex, fps: int, probe_items: int = 8) -> float:
+    """The longest window (whole 1/fps steps, at most the shortest probed clip) every clip holds."""
+    if not index.items:
+        raise LayoutError(index.root, f"no items to read in this {index.layout} data set")
+    durations = []
+    for item in index.items[:probe_items]:
+        try:
+            durations.append(probe(item.path).duration_s)
+        except DataError:
+            continue  # the cache will list the file as a skip with its reason
+    if not durations:
+        raise LayoutError(index.root, f"none of the first {probe_items} files could be read")
+    return math.floor(min(durations) * fps - 1e-6) / fps
+
+
+def load_clips(index: DataIndex, *, fps: int, size: int, sr: int, progress: bool) -> ClipArrays:
+    """Decoded frames and audio of every clip, through the decoded cache."""
+    dur = clip_seconds(index, fps)
+    return DecodedCache().load(index, fps=fps, size=size, sr=sr, dur_s=dur, progress=progress)
+
+
+def load_audio_clips(index: DataIndex, *, sr: int, progress: bool) -> ClipArrays:
+    """Decoded audio of every clip (whole seconds), through the decoded cache."""
+    dur = clip_seconds(index, fps=1)
+    return DecodedCache().load(index, sr=sr, dur_s=dur, progress=progress)
+
+
+def train_config(ctx: RunContext, name: str, steps: int, steps_per_epoch: int, **kw) -> TrainConfig:
+    """Trainer settings of one training run inside an experiment (checkpoints under run_dir/name)."""
+    return TrainConfig(
+        epochs=max(1, math.ceil(steps / steps_per_epoch)),
+        max_steps=steps,
+        seed=ctx.seed,
+        device=ctx.device,
+        checkpoint_dir=str(ctx.run_dir / name),
+        resume=ctx.resume,
+        metrics_path=str(ctx.run_dir / name / "metrics.jsonl"),
+        progress=ctx.progress,
+        log_every=10,
+        **kw,
+    )
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, batches, device: str, key: str = "label") -> float:
+    """Fraction of batches' samples whose argmax logit equals ``batch[key]``, in eval mode."""
+    was = model.training
+    model.eval()
+    correct = total = 0
+    for batch in batches:
+        batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        pred = model(batch)["logits"].argmax(dim=1)
+        correct += int((pred == batch[key]).sum())
+        total += len(pred)
+    model.train(was)
+    if total == 0:
+        raise ConfigError("accuracy over an empty evaluation set (fewer pairs than one batch?)")
+    return correct / total
+
+
+def eval_pairs(arrays: ClipArrays, sampler: PairSampler, batch_size: int = 256) -> Batches:
+    """A fixed evaluation set: ``sampler`` (seeded with EVAL_SEED by the caller) over ``arrays``."""
+    sampler.set_epoch(0)
+    return Batches(arrays, sampler, batch_size, drop_last=False)
+
+
+def config_record(**parts) -> dict:
+    """A JSON-ready record of the dataclass configs an experiment ran with."""
+    return {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in parts.items()}
+
+
+def split_by_position(index: DataIndex, test_every: int = 5) -> tuple[DataIndex, DataIndex]:
+    """Deterministic train/test split of an unsplit index: every ``test_every``-th item is test."""
+    test = np.arange(len(index.items)) % test_every == test_every - 1
+    train_items = [i for i, t in zip(index.items, test, strict=True) if not t]
+    test_items = [i for i, t in zip(index.items, test, strict=True) if t]
+    return replace(index, items=train_items), replace(index, items=test_items)
