@@ -51,9 +51,12 @@ def test_aac_tone_is_close_away_from_the_first_frame(clips):
     audio = load_audio(clips["mp4"])
     assert audio.shape == clips["audio"].shape
     middle = slice(SR // 10, -SR // 10)
-    assert np.abs(audio[middle] - clips["audio"][middle]).max() < 5e-3
+    err = audio[middle] - clips["audio"][middle]
+    # the world's AAC (96 kb/s, fast coder) is lossy: ~4% relative RMS error on a 440 Hz tone
+    assert np.sqrt((err**2).mean() / (clips["audio"][middle] ** 2).mean()) < 0.06
+    assert abs(peak_hz(audio, SR) - 440) < 2
     window = load_audio(clips["mp4"], start_s=1.0, dur_s=0.5)
-    assert np.abs(window - clips["audio"][SR : SR + SR // 2]).max() < 5e-3
+    np.testing.assert_allclose(window, audio[SR : SR + SR // 2], atol=1e-4)  # a window = the slice
 
 
 @pytest.mark.parametrize("kind", ["mkv", "mp4"])
@@ -213,7 +216,7 @@ def test_window_past_the_end_raises_too_short(clips, tmp_path):
 def test_nan_samples_raise_non_finite_error(tmp_path):
     x = tone(440, 0.5, SR)
     x[100] = np.nan
-    path = write_audio(tmp_path / "nan.wav", x, SR, subtype="FLOAT")
+    path = write_audio(tmp_path / "nan.wav", x, SR, subtype="FLOAT", finite=False)
     _raises(NonFiniteError, path, load_audio)
     assert load_audio(path, start_s=0.25).shape == (SR // 4,)  # a window without the NaN is fine
 

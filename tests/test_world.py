@@ -270,14 +270,14 @@ def test_mouth_follows_speech_and_nothing_else_does(smoke_world):
 
 
 def test_mouth_peak_moves_with_a_known_audio_offset(tmp_path):
+    from avlib.data.encode import write_video
     from avlib.data.world import compose
     from avlib.data.world.common import rng_for
     from avlib.data.world.layouts import speaker_for
-    from avlib.data.world.writers import write_mp4
 
     words = ["MONEY", "PAPER", "FAMILY", "SUMMER", "WATER", "POLICE"]
     clip = compose.talking_clip(rng_for(3, "test"), SMOKE, speaker_for(3, 0), words, offset_s=0.2)
-    write_mp4(tmp_path / "late.mp4", clip.frames, 25, clip.audio, SMOKE.sr)
+    write_video(tmp_path / "late.mp4", clip.frames, 25, clip.audio, SMOKE.sr)
     frames, audio, sr, fps = decode_mp4(tmp_path / "late.mp4")
     tracks = mouth_tracks(frames, clip.truth["boxes"], audio, sr, fps)
     lags = range(-8, 9)
@@ -301,24 +301,24 @@ def test_mfcc_calibration_runs_and_returns_fold_tables(smoke_world):
 
 
 def test_writers_round_trip_and_leave_nothing_behind_on_error(tmp_path):
-    from avlib.data.world.writers import write_mp4, write_wav
+    from avlib.data.encode import write_audio, write_video
     from avlib.errors import MediaError
 
     sr, ramp = 22050, np.linspace(-0.9, 0.9, 2205, dtype=np.float32)
-    write_wav(tmp_path / "ramp.wav", ramp, sr)
+    write_audio(tmp_path / "ramp.wav", ramp, sr)
     back, rate = sf.read(tmp_path / "ramp.wav", dtype="float32")
     assert rate == sr and np.abs(back - ramp).max() < 1e-4
     frames = np.zeros((10, 32, 32, 3), np.uint8)
     frames[..., 0] = (np.arange(10) * 25)[:, None, None]
     click = np.zeros(sr, np.float32)
     click[int(0.3 * sr)] = 0.9
-    write_mp4(tmp_path / "ramp.mp4", frames, 25, click, sr)
+    write_video(tmp_path / "ramp.mp4", frames, 25, click, sr)
     video, audio, rate, fps = decode_mp4(tmp_path / "ramp.mp4")
     assert (rate, fps, len(video)) == (sr, 25.0, 10)
     assert np.abs(video[..., 0].mean((1, 2)) - np.arange(10) * 25).max() < 4
     assert abs(int(np.argmax(np.abs(audio))) - int(0.3 * sr)) <= 2, "AAC priming not compensated"
     with pytest.raises(MediaError, match="NaN"):
-        write_mp4(tmp_path / "bad.mp4", frames, 25, click * np.nan, sr)
+        write_video(tmp_path / "bad.mp4", frames, 25, click * np.nan, sr)
     with pytest.raises(MediaError, match="uint8"):
-        write_mp4(tmp_path / "bad.mp4", frames.astype(float), 25, click, sr)
+        write_video(tmp_path / "bad.mp4", frames.astype(float), 25, click, sr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ramp.mp4", "ramp.wav"]

@@ -1,20 +1,112 @@
-"""Writing media with PyAV and soundfile: the counterpart of :mod:`avlib.data.media`.
+"""Writing media with PyAV, soundfile and Pillow: the counterpart of :mod:`avlib.data.media`.
 
-Used by the tests (fixtures with known content) and the cache benchmark; the
-formats are the ones ARCHITECTURE.md promises for the world: H.264 (yuv420p)
-+ AAC in mp4, and PCM wav. ``lossless=True`` writes RGB H.264 at qp 0
-(``libx264rgb``) with PCM audio in mkv, so decoded pixels and samples are exact.
+The one place media is written: the world generator, the tests' fixtures with
+known content, and the cache benchmark all call these functions.
+
+Every writer writes a temporary file beside the target and renames it into
+place, so an interrupted generation never leaves a half-written file under a
+real name. Encoder settings are the same for every class and data set (one
+x264 preset and CRF, one AAC bit rate), so file size and codec parameters
+carry no label information. x264 runs single-threaded with the ``superfast``
+preset: the generator parallelises over files, and both are needed for a
+deterministic bitstream (measured: with PyAV's default thread count, or with
+``veryfast``'s macroblock-tree lookahead, the same frames encoded run to run
+gave different packets). ``lossless=True`` writes RGB H.264 at qp 0
+(``libx264rgb``) with PCM audio, for tests that compare decoded pixels and
+samples exactly (use an ``.mkv`` name).
+
+Audio arrays are (S,) mono or (C, S), the shape :func:`avlib.data.media.load_audio`
+returns, float in [-1, 1].
 """
 
 from __future__ import annotations
 
+import io
+import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import av
 import numpy as np
 import soundfile as sf
+from PIL import Image
 
-AAC_FRAME = 1024  # samples per AAC frame
+from avlib.errors import MediaError
+
+X264_OPTIONS = {"preset": "superfast", "crf": "20", "g": "50"}
+X264_LOSSLESS = {"qp": "0", "preset": "superfast"}
+AAC_BITRATE = 96_000
+AAC_OPTIONS = {
+    "aac_coder": "fast",
+    "aac_pns": "0",
+    "aac_tns": "0",
+}  # 3x faster; no noise substitution
+LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+@contextmanager
+def _atomic(path: str | Path, suffix: str):
+    """Yield a temp path in the target's directory; rename it onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _check_audio(path, audio: np.ndarray, finite: bool = True) -> np.ndarray:
+    """(C, S) float32 from (S,) or (C, S); NaN/inf refused unless ``finite=False``."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim not in (1, 2) or audio.shape[-1] == 0 or audio.ndim == 2 and audio.shape[0] > 8:
+        raise MediaError(
+            path, f"audio must be a non-empty (S,) or (C, S) array with C <= 8, got {audio.shape}"
+        )
+    audio = np.atleast_2d(audio)
+    if not finite:
+        return audio
+    if not np.isfinite(audio).all():
+        raise MediaError(path, "audio contains NaN or infinity")
+    return np.clip(audio, -1.0, 1.0)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file (metadata, transcript, manifest), atomically."""
+    with _atomic(path, ".tmp") as tmp:
+        Path(tmp).write_text(text)
+    return Path(path)
+
+
+def write_audio(
+    path: str | Path, audio: np.ndarray, sr: int, subtype: str = "PCM_16", *, finite: bool = True
+) -> Path:
+    """Write audio with soundfile (wav/flac by suffix; ``subtype`` e.g. PCM_24, FLOAT), atomically.
+
+    ``finite=False`` lets NaN/inf through unclipped (tests of the readers' checks).
+    """
+    path = Path(path)
+    audio = _check_audio(path, audio, finite)
+    buf = io.BytesIO()  # encode in memory: one plain write, no per-file flush to disk
+    fmt = path.suffix.lstrip(".").upper() or "WAV"
+    sf.write(buf, audio.T, int(sr), subtype=subtype, format=fmt)
+    with _atomic(path, path.suffix) as tmp:
+        Path(tmp).write_bytes(buf.getvalue())
+    return path
+
+
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write an (H, W, 3) uint8 image (png by suffix, lossless), atomically."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise MediaError(path, f"image must be (H, W, 3) uint8, got {image.dtype} {image.shape}")
+    path = Path(path)
+    with _atomic(path, path.suffix) as tmp:
+        Image.fromarray(image).save(tmp, format=Image.registered_extensions()[path.suffix.lower()])
+    return path
 
 
 def write_video(
@@ -25,67 +117,63 @@ def write_video(
     sr: int | None = None,
     *,
     lossless: bool = False,
-    crf: int = 18,
 ) -> Path:
-    """Write RGB ``frames`` (T, H, W, 3) uint8 and optional float ``audio`` (S,) or (C, S) in [-1, 1]."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames = np.asarray(frames, dtype=np.uint8)
-    with av.open(str(path), "w") as container:
-        if lossless:
-            vs = container.add_stream("libx264rgb", rate=fps, options={"qp": "0", "preset": "fast"})
-            vs.pix_fmt = "rgb24"
-        else:
-            opts = {"crf": str(crf), "preset": "veryfast"}
-            vs = container.add_stream("libx264", rate=fps, options=opts)
-            vs.pix_fmt = "yuv420p"
-        vs.width, vs.height = frames.shape[2], frames.shape[1]
-        astream = None
-        if audio is not None:
-            audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-            layout = {1: "mono", 2: "stereo"}[audio.shape[0]]
-            astream = container.add_stream("pcm_s16le" if lossless else "aac", rate=sr)
-            astream.layout = layout
-        for i, img in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = i
-            container.mux(vs.encode(frame))
-        container.mux(vs.encode())
-        if astream is not None:
-            fmt = "s16" if lossless else "fltp"
-            for k in range(0, audio.shape[1], AAC_FRAME):
-                chunk = audio[:, k : k + AAC_FRAME]
-                if lossless:
-                    chunk = np.round(np.clip(chunk, -1, 1) * 32767).astype(np.int16)
-                    chunk = chunk.T.reshape(1, -1)
-                frame = av.AudioFrame.from_ndarray(
-                    np.ascontiguousarray(chunk), format=fmt, layout=astream.layout.name
-                )
-                frame.sample_rate = sr
-                frame.pts = k
-                container.mux(astream.encode(frame))
-            container.mux(astream.encode())
-    return path
+    """Write RGB ``frames`` (T, H, W, 3) uint8 and optional ``audio``, atomically.
 
-
-def write_image(path: str | Path, image: np.ndarray) -> Path:
-    """Write an RGB (H, W, 3) uint8 image; png by default (lossless)."""
+    Lossy (default): H.264 yuv420p + AAC, the world's format. Lossless: RGB
+    H.264 at qp 0 + 16-bit PCM (needs a container that takes PCM, e.g. mkv).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w", format="image2") as container:
-        stream = container.add_stream("png")
-        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "rgb24"
-        container.mux(
-            stream.encode(av.VideoFrame.from_ndarray(np.asarray(image, np.uint8), format="rgb24"))
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[3] != 3 or len(frames) == 0:
+        raise MediaError(
+            path, f"frames must be (T, H, W, 3) uint8 with T > 0, got {frames.dtype} {frames.shape}"
         )
-        container.mux(stream.encode())
-    return path
-
-
-def write_audio(path: str | Path, audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
-    """Write float ``audio`` (S,) or (C, S) with soundfile (wav/flac by suffix; ``subtype`` e.g. PCM_24, FLOAT)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    audio = np.asarray(audio)
-    sf.write(str(path), audio.T if audio.ndim == 2 else audio, sr, subtype=subtype)
+    if not lossless and (frames.shape[1] % 2 or frames.shape[2] % 2):
+        raise MediaError(
+            path, f"yuv420p needs even frame sides, got {frames.shape[2]}x{frames.shape[1]}"
+        )
+    if audio is not None:
+        audio = _check_audio(path, audio)
+        if audio.shape[0] not in LAYOUTS or not sr:
+            raise MediaError(
+                path, f"video audio must be mono or stereo with a rate, got {audio.shape}"
+            )
+    with _atomic(path, path.suffix) as tmp, av.open(tmp, "w") as c:
+        if lossless:
+            video = c.add_stream("libx264rgb", rate=int(fps), options=dict(X264_LOSSLESS))
+            video.pix_fmt = "rgb24"
+        else:
+            video = c.add_stream("libx264", rate=int(fps), options=dict(X264_OPTIONS))
+            video.pix_fmt = "yuv420p"
+        video.width, video.height = frames.shape[2], frames.shape[1]
+        video.codec_context.thread_count = 1  # PyAV's default (0 = auto) overrides the option
+        video.codec_context.thread_type = "NONE"
+        sound = None
+        if audio is not None:
+            sound = c.add_stream("pcm_s16le" if lossless else "aac", rate=int(sr))
+            sound.layout = LAYOUTS[audio.shape[0]]
+            if not lossless:
+                sound.bit_rate = AAC_BITRATE
+                sound.options = dict(AAC_OPTIONS)
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = i
+            c.mux(video.encode(frame))
+        c.mux(video.encode())
+        if sound is not None:
+            block = sound.codec_context.frame_size or 1024
+            for start in range(0, audio.shape[1], block):
+                chunk = audio[:, start : start + block]
+                if lossless:  # packed s16: (1, S * C) interleaved
+                    chunk = np.round(chunk * 32767).astype(np.int16).T.reshape(1, -1)
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(chunk),
+                    format="s16" if lossless else "fltp",
+                    layout=sound.layout.name,
+                )
+                frame.sample_rate = int(sr)
+                frame.pts = start
+                c.mux(sound.encode(frame))
+            c.mux(sound.encode())
     return path

@@ -14,9 +14,9 @@ Measurements (each returns a pandas DataFrame, one row per fold / control / clip
   opening measured from pixels and the speech envelope at every lag, and the
   same for motion outside the mouth box (must be near zero).
 
-Files are read with soundfile and PyAV directly (the shared readers replace
-these reads later). Features use torchaudio transforms; models scikit-learn
-and torch.
+Files are read through :mod:`avlib.data.media` (the one decoding module);
+the ESC-50 table through the same reader as training. Features use
+torchaudio transforms; models scikit-learn and torch.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import csv
 import json
 from pathlib import Path
 
-import av
 import numpy as np
 import pandas as pd
-import soundfile as sf
 
+from avlib.data.media import load_audio, load_video, probe
 from avlib.data.world.common import frame_rms
 from avlib.errors import LayoutError, MediaError
 
@@ -57,9 +56,8 @@ def read_truth(root: str | Path) -> dict[str, dict]:
 def _load_wavs(paths: list[str]) -> tuple[np.ndarray, int]:
     clips, rates = [], set()
     for p in paths:
-        audio, sr = sf.read(p, dtype="float32", always_2d=True)
-        clips.append(audio.mean(1))
-        rates.add(sr)
+        clips.append(load_audio(p))
+        rates.add(probe(p).sr)
     if len(rates) != 1 or len({len(c) for c in clips}) != 1:
         raise MediaError(
             paths[0], "clips differ in sample rate or length; calibration needs equal clips"
@@ -206,19 +204,7 @@ def esc_cnn(
 
 
 def _mean_colours(paths: list[Path]) -> np.ndarray:
-    out = []
-    for p in paths:
-        with av.open(str(p)) as c:
-            out.append(
-                np.mean(
-                    [
-                        f.to_ndarray(format="rgb24").reshape(-1, 3).mean(0)
-                        for f in c.decode(video=0)
-                    ],
-                    0,
-                )
-            )
-    return np.stack(out)
+    return np.stack([load_video(p).reshape(-1, 3).mean(0) for p in paths])
 
 
 def _single_feature_accuracy(feature: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> float:
@@ -262,7 +248,7 @@ def shortcut_controls(world: str | Path) -> pd.DataFrame:
 
     esc = read_esc(world / "esc50")
     folds, targets = esc["fold"].to_numpy(), esc["target"].to_numpy()
-    add("esc50", "duration", [sf.info(p).duration for p in esc["path"]], targets, folds)
+    add("esc50", "duration", [probe(p).duration_s for p in esc["path"]], targets, folds)
     add("esc50", "file size", [Path(p).stat().st_size for p in esc["path"]], targets, folds)
     add("esc50", "file order", _rank(list(esc["filename"])), targets, folds)
     add(
@@ -317,23 +303,11 @@ def counts_table(world: str | Path) -> pd.DataFrame:
 
 
 def decode_mp4(path: str | Path) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """(frames (T,H,W,3) uint8, mono audio float32, sample rate, fps) of an mp4, decoded with PyAV."""
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video or not c.streams.audio:
-                raise MediaError(path, "mp4 lacks a video or an audio stream")
-            fps = float(c.streams.video[0].average_rate)
-            sr = c.streams.audio[0].rate
-            images, chunks = [], []
-            for f in c.decode(c.streams.video[0], c.streams.audio[0]):
-                if isinstance(f, av.VideoFrame):
-                    images.append(f.to_ndarray(format="rgb24"))
-                else:
-                    chunks.append(f.to_ndarray().reshape(-1))
-            frames, audio = np.stack(images), np.concatenate(chunks)
-    except av.error.FFmpegError as e:
-        raise MediaError(path, f"cannot decode: {e}") from e
-    return frames, audio.astype(np.float32), sr, fps
+    """(frames (T,H,W,3) uint8, mono audio float32, sample rate, fps) of an mp4, via avlib.data.media."""
+    info = probe(path)
+    if not info.has_video or not info.has_audio:
+        raise MediaError(path, "mp4 lacks a video or an audio stream")
+    return load_video(path), load_audio(path), int(info.sr), float(info.fps)
 
 
 def _lagged_corr(x: np.ndarray, y: np.ndarray, lag: int) -> float:

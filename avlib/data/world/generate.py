@@ -22,10 +22,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from avlib.data.encode import write_text
 from avlib.data.world.layouts import DATASETS, PLANNERS, Job, Plan
 from avlib.data.world.presets import WorldPreset, get_preset
 from avlib.data.world.render import render_job
-from avlib.data.world.writers import write_text
 from avlib.errors import ConfigError, LayoutError
 from avlib.profiles import project_root
 

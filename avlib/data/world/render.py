@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from avlib.data.encode import write_audio, write_image, write_text, write_video
 from avlib.data.world import compose, scenes
 from avlib.data.world.common import rng_for
 from avlib.data.world.layouts import Job, speaker_for
 from avlib.data.world.presets import WorldPreset
-from avlib.data.world.writers import write_mp4, write_png, write_text, write_wav
 
 
 def _transcript(spec: dict, truth: dict) -> str:
@@ -45,13 +45,13 @@ def render_job(
             compose.esc_recording(rng, preset, spec["label"], len(job.outputs)),
             strict=True,
         ):
-            write_wav(root / out, clip.audio, preset.sr)
+            write_audio(root / out, clip.audio.T, preset.sr)
             written.append(
                 (out, {**clip.truth, "source_id": spec["source_id"], "fold": spec["fold"]})
             )
     elif job.render == "dcase":
         clip = compose.dcase_clip(rng, preset, spec["label"])
-        write_wav(root / job.outputs[0], clip.audio, preset.sr)
+        write_audio(root / job.outputs[0], clip.audio.T, preset.sr)
         written.append((job.outputs[0], clip.truth))
     elif job.render in ("scene_video", "talking", "action", "impact"):
         if job.render == "scene_video":
@@ -72,7 +72,7 @@ def render_job(
             clip = compose.action_clip(rng, preset, spec["action"], spec["group"])
         else:
             clip = compose.impact_clip(rng, preset, spec["material"], spec["duration"])
-        write_mp4(root / job.outputs[0], clip.frames, preset.fps, clip.audio, preset.sr)
+        write_video(root / job.outputs[0], clip.frames, preset.fps, clip.audio, preset.sr)
         truth = {**clip.truth, "source_id": spec["source_id"]}
         if "labels" in spec:
             truth["labels"] = spec["labels"]
@@ -90,7 +90,7 @@ def render_job(
             else:
                 image = compose.object_image(item_rng, preset.size, cls, None)
                 truth = {"labels": [cls], "scene": cls}
-            write_png(root / out, image)
+            write_image(root / out, image)
             written.append((out, truth))
     else:
         raise ValueError(f"unknown renderer {job.render!r}")
