@@ -19,7 +19,7 @@ from pandas.io.formats.style import Styler
 from tqdm.auto import tqdm
 
 from avlib import experiments
-from avlib.claims import CLAIMS, results_table, scorecard
+from avlib.claims import CLAIMS, VERDICTS, results_table, scorecard
 from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette
 from avlib.models import get_config
 from avlib.profiles import results_root
@@ -80,6 +80,17 @@ def headline_numbers(headlines: dict, profile: str, results_dir=None) -> dict[st
 def claims_table(ids: Sequence[str], profile: str, results_dir=None) -> Styler:
     """The verdict of each claim in ``ids`` with its evidence."""
     return table(scorecard(profile, results_dir, claims={i: CLAIMS[i] for i in ids}))
+
+
+def verdict_counts(profile: str, results_dir=None) -> pd.Series:
+    """How many claims have each verdict (every verdict listed, zeros included)."""
+    verdicts = scorecard(profile, results_dir)["verdict"]
+    return verdicts.value_counts().reindex(list(VERDICTS), fill_value=0)
+
+
+def scorecard_table(profile: str, results_dir=None) -> Styler:
+    """Every claim: paper, statement, verdict, evidence (the book's scorecard)."""
+    return table(scorecard(profile, results_dir))
 
 
 def claim_statements(ids: Sequence[str]) -> Styler:

@@ -71,7 +71,7 @@ def tsne_figure(
         points = tsne.fit_transform(x)
     classes = np.unique(y)
     colours = palette(len(classes))
-    fig = Figure(figsize=(5.5, 5))
+    fig = Figure(figsize=(7, 6.5))
     ax = fig.add_subplot()
     for colour, c in zip(colours, classes, strict=True):
         name = class_names[int(c)] if class_names is not None else str(c)
@@ -79,4 +79,8 @@ def tsne_figure(
     ax.set(xticks=[], yticks=[], title=title or "t-SNE of embeddings")
     if len(classes) <= 12:
         ax.legend(fontsize="small", markerscale=1.5, frameon=False, loc="best")
+    elif class_names is not None:  # too many for a legend: name each class at its centre
+        for c in classes:
+            x0, y0 = np.median(points[y == c], axis=0)
+            ax.annotate(class_names[int(c)], (x0, y0), fontsize=6, ha="center", alpha=0.8)
     return fig

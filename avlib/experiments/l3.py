@@ -598,6 +598,10 @@ HEADLINES = {  # glue name -> (experiment, metric): numbers the chapter's text q
     "l3_avc_direct": (_SUP, "avc_acc_direct"),
     "l3_avc_flickr": (_FLI, "avc_acc"),
     "l3_avc_avol": (_LOC, "avc_acc"),
+    "l3_vision_acc": (_SUP, "vision_acc"),
+    "l3_audio_acc": (_SUP, "audio_acc"),
+    "l3_esc": (_FLI, "esc50_acc"),
+    "l3_esc_random": (_FLI, "esc50_acc_random"),
     "l3_pointing": (_LOC, "pointing"),
     "l3_pointing_centre": (_LOC, "pointing_centre"),
 }
