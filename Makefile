@@ -41,7 +41,7 @@ $(READY): $(LOCK)
 
 venv: $(READY)
 	@# (re)install avlib editable when the shared venv points at another clone
-	@env -u PYTHONPATH $(PY) -c 'import avlib, pathlib, sys; sys.exit(pathlib.Path(avlib.__file__).resolve().is_relative_to(pathlib.Path("$(CURDIR)").resolve()) is False)' 2>/dev/null \
+	@env -u PYTHONPATH $(PY) -P -c 'import avlib, pathlib, sys; sys.exit(pathlib.Path(avlib.__file__).resolve().is_relative_to(pathlib.Path("$(CURDIR)").resolve()) is False)' 2>/dev/null \
 		|| $(PY) -m pip install -q --no-deps -e .
 	@ln -sfn $(VENV) .venv
 

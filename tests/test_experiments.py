@@ -42,3 +42,14 @@ def test_cli_train_unknown_experiment_is_a_one_line_error():
     )
     assert out.returncode == 2 and "unknown experiment 'nope'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_console_script_lists_experiments():
+    """`make venv` installs the `avlib` console script next to the interpreter."""
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "avlib"
+    assert script.exists(), f"{script} missing: avlib is not pip-installed in this environment"
+    out = subprocess.run([str(script), "train", "--list"], capture_output=True, text=True)
+    assert out.returncode == 0 and "world-calibration" in out.stdout
+    assert "l3-kinetics" in out.stdout and "toy-avc" in out.stdout

@@ -189,7 +189,8 @@ def _training_record(train) -> dict:
 def add_parser(sub) -> None:
     """`avlib train EXPERIMENT [--profile P] [--seed S] [--device D] [--out DIR] [--resume]`."""
     p = sub.add_parser("train", help="run a registered experiment and write its results JSON")
-    p.add_argument("experiment", help="registered experiment name, e.g. toy-avc")
+    p.add_argument("experiment", nargs="?", help="registered experiment name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the registered experiments and exit")
     p.add_argument("--profile", default="quick", help="smoke | quick | full (default quick)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
@@ -200,6 +201,11 @@ def add_parser(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def _run(a) -> int:
+        if a.list or a.experiment is None:
+            for name in names():
+                exp = get(name)
+                print(f"{name:24s} {exp.paper:10s} {exp.description}")
+            return 0 if a.list else 2
         path = run(
             a.experiment,
             a.profile,

@@ -9,7 +9,7 @@ Measurements (each returns a pandas DataFrame, one row per fold / control / clip
 - ``esc_cnn``: a small CNN on log-mel trained per fold (should land in 70-95%).
 - ``shortcut_controls``: clip duration, file size, file and write order and
   mean frame colour as the only feature; each must stay near chance.
-- ``counts_table``: files per data set from the manifest.
+- ``counts_table``: items, classes and skips per data set, read by its reader.
 - ``mouth_sync_table``: per talking-face clip, correlation between the mouth
   opening measured from pixels and the speech envelope at every lag, and the
   same for motion outside the mouth box (must be near zero).
@@ -21,43 +21,31 @@ torchaudio transforms; models scikit-learn and torch.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from avlib.data.layouts import locate_dataset, open_dataset
 from avlib.data.media import load_audio, load_video, probe
+from avlib.data.readers import esc10 as esc10_subset
 from avlib.data.world.common import frame_rms
 from avlib.errors import LayoutError, MediaError
+from avlib.eval.probes import fold_probe
 
 FOLDS = (1, 2, 3, 4, 5)
-
-
-def read_esc(root: str | Path) -> pd.DataFrame:
-    """ESC-50 metadata of a world (or real ESC-50) root, with the wav path of each row."""
-    root = Path(root)
-    meta = root / "meta" / "esc50.csv"
-    if not meta.is_file():
-        raise LayoutError(root, "no meta/esc50.csv: not an ESC-50 layout")
-    table = pd.read_csv(meta)
-    table["path"] = [str(root / "audio" / f) for f in table["filename"]]
-    return table
+SVM_C = 0.1  # the calibration baseline's C (SoundNet's probes use 0.01 on learnt features)
 
 
 def read_truth(root: str | Path) -> dict[str, dict]:
-    """A data set's avbook_truth.jsonl as {relative path: record}."""
-    path = Path(root) / "avbook_truth.jsonl"
-    with open(path) as f:
-        return {r["path"]: r for r in map(json.loads, f)}
+    """A data set's ground truth as {relative path: record}, through the data set's reader."""
+    return {i.rel: i.truth for i in open_dataset(root).items if i.truth is not None}
 
 
-def _load_wavs(paths: list[str]) -> tuple[np.ndarray, int]:
-    clips, rates = [], set()
-    for p in paths:
-        clips.append(load_audio(p))
-        rates.add(probe(p).sr)
+def _load_clips(paths: list) -> tuple[np.ndarray, int]:
+    """(N, S) mono clips and their common rate; MediaError when clips differ in rate or length."""
+    rates = {probe(p).sr for p in paths}
+    clips = [load_audio(p) for p in paths]
     if len(rates) != 1 or len({len(c) for c in clips}) != 1:
         raise MediaError(
             paths[0], "clips differ in sample rate or length; calibration needs equal clips"
@@ -85,51 +73,37 @@ def _fold_accuracy(
     shuffle: bool = False,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Linear SVM on standardised features, train on 4 folds, test on the 5th."""
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import LinearSVC
-
+    """Linear SVM on standardised features, each fold tested once (avlib.eval.probes.fold_probe)."""
     labels = np.random.default_rng(seed).permutation(labels) if shuffle else labels
-    rows = []
-    for fold in FOLDS:
-        test = folds == fold
-        if not test.any() or test.all():
-            continue
-        model = make_pipeline(StandardScaler(), LinearSVC(C=0.1, max_iter=5000))
-        model.fit(features[~test], labels[~test])
-        rows.append(
-            {
-                "fold": fold,
-                "accuracy": float((model.predict(features[test]) == labels[test]).mean()),
-                "n_test": int(test.sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+    result = fold_probe(features, labels, folds, classifier="svm", C=SVM_C, seed=seed)
+    return pd.DataFrame(
+        [
+            {"fold": f, "accuracy": a, "n_test": int((folds == f).sum())}
+            for f, a in result.fold_accuracies.items()
+        ]
+    )
 
 
-def esc_mfcc_svm(root: str | Path, shuffle: bool = False, esc10: bool = False) -> pd.DataFrame:
+def _index_arrays(index) -> tuple[list, np.ndarray, np.ndarray]:
+    items = index.items
+    return [i.path for i in items], index.labels(), np.array([i.fold for i in items])
+
+
+def esc_mfcc_svm(
+    root: str | Path, shuffle: bool = False, esc10: bool = False, seed: int = 0
+) -> pd.DataFrame:
     """Per-fold accuracy of MFCC mean/std + linear SVM on ESC-50 (or ESC-10), 5-fold CV."""
-    table = read_esc(root)
-    if esc10:
-        table = table[table["esc10"].astype(str) == "True"]
-    audio, sr = _load_wavs(list(table["path"]))
-    return _fold_accuracy(
-        mfcc_stats(audio, sr), table["target"].to_numpy(), table["fold"].to_numpy(), shuffle
-    )
+    index = open_dataset(root, "esc50")
+    paths, labels, folds = _index_arrays(esc10_subset(index) if esc10 else index)
+    audio, sr = _load_clips(paths)
+    return _fold_accuracy(mfcc_stats(audio, sr), labels, folds, shuffle, seed)
 
 
-def dcase_mfcc_svm(root: str | Path, shuffle: bool = False) -> pd.DataFrame:
-    """Per-fold accuracy of MFCC mean/std + linear SVM on DCASE 2013 scenes (fold = (nn - 1) % 5 + 1)."""
-    wavs = sorted((Path(root) / "scenes_stereo").glob("*.wav"))
-    if not wavs:
-        raise LayoutError(root, "no scenes_stereo/*.wav: not a DCASE 2013 layout")
-    names = [w.stem.rstrip("0123456789") for w in wavs]
-    folds = np.array(
-        [(int(w.stem[len(n) :]) - 1) % 5 + 1 for w, n in zip(wavs, names, strict=True)]
-    )
-    audio, sr = _load_wavs([str(w) for w in wavs])
-    return _fold_accuracy(mfcc_stats(audio, sr), np.array(names), folds, shuffle)
+def dcase_mfcc_svm(root: str | Path, shuffle: bool = False, seed: int = 0) -> pd.DataFrame:
+    """Per-fold accuracy of MFCC mean/std + linear SVM on the DCASE 2013 scenes' 5 folds."""
+    paths, labels, folds = _index_arrays(open_dataset(root, "dcase2013"))
+    audio, sr = _load_clips(paths)
+    return _fold_accuracy(mfcc_stats(audio, sr), labels, folds, shuffle, seed)
 
 
 def esc_cnn(
@@ -145,20 +119,21 @@ def esc_cnn(
 
     if threads:
         torch.set_num_threads(threads)
-    table = read_esc(root)
-    audio, sr = _load_wavs(list(table["path"]))
     import torchaudio
+
+    paths, label_array, fold_array = _index_arrays(open_dataset(root, "esc50"))
+    audio, sr = _load_clips(paths)
 
     mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=2048, hop_length=1024, n_mels=48)
     with torch.no_grad():
         spec = torch.log(mel(torch.from_numpy(audio)) + 1e-5)
     spec = ((spec - spec.mean()) / spec.std()).unsqueeze(1)
-    labels = torch.tensor(table["target"].to_numpy())
+    labels = torch.tensor(label_array)
     n_classes, crop = int(labels.max()) + 1, int(spec.shape[-1] * 0.8)
     rows = []
     for fold in folds:
         torch.manual_seed(seed + fold)
-        test = torch.as_tensor(table["fold"].to_numpy() == fold)
+        test = torch.as_tensor(fold_array == fold)
         blocks = []
         for c_in, c_out in ((1, 16), (16, 32), (32, 48), (48, 64)):
             blocks += [
@@ -230,75 +205,62 @@ def shortcut_controls(world: str | Path) -> pd.DataFrame:
     the real layout, so path order is not a control). LRW: mean frame colour
     (speaker and background must say nothing about the word).
     """
-    world = Path(world)
     rows = []
 
     def add(data_set, feature, x, labels, groups):
-        accuracy = _single_feature_accuracy(
-            np.asarray(x, dtype=float), np.asarray(labels), np.asarray(groups)
-        )
         rows.append(
             {
                 "data set": data_set,
                 "feature": feature,
-                "accuracy": accuracy,
-                "chance": 1 / len(set(labels)),
+                "accuracy": _single_feature_accuracy(
+                    np.asarray(x, dtype=float), np.asarray(labels), np.asarray(groups)
+                ),
+                "chance": 1 / len(set(np.asarray(labels).tolist())),
             }
         )
 
-    esc = read_esc(world / "esc50")
-    folds, targets = esc["fold"].to_numpy(), esc["target"].to_numpy()
-    add("esc50", "duration", [probe(p).duration_s for p in esc["path"]], targets, folds)
-    add("esc50", "file size", [Path(p).stat().st_size for p in esc["path"]], targets, folds)
-    add("esc50", "file order", _rank(list(esc["filename"])), targets, folds)
-    add(
-        "esc50",
-        "write order",
-        _rank([Path(p).stat().st_mtime_ns for p in esc["path"]]),
-        targets,
-        folds,
-    )
-    ks = world / "kinetics_sounds"
-    if ks.is_dir():
-        with open(ks / "kinetics_sounds.csv") as f:
-            meta = list(csv.DictReader(f))
-        paths = [
-            ks
-            / r["split"]
-            / r["label"]
-            / f"{r['youtube_id']}_{int(r['time_start']):06d}_{int(r['time_end']):06d}.mp4"
-            for r in meta
-        ]
-        labels, groups = [r["label"] for r in meta], np.arange(len(meta)) % 5
-        add("kinetics_sounds", "file size", [p.stat().st_size for p in paths], labels, groups)
-        add("kinetics_sounds", "id order", _rank([r["youtube_id"] for r in meta]), labels, groups)
-        add(
-            "kinetics_sounds",
-            "write order",
-            _rank([p.stat().st_mtime_ns for p in paths]),
-            labels,
-            groups,
-        )
-    lrw = world / "lrw"
-    if lrw.is_dir():
-        paths = sorted(lrw.glob("*/*/*.mp4"))
-        labels = [p.parent.parent.name for p in paths]
-        add("lrw", "mean colour", _mean_colours(paths), labels, np.arange(len(paths)) % 5)
+    esc = open_dataset(locate_dataset(world, "esc50"), "esc50")
+    paths, targets, folds = _index_arrays(esc)
+    add("esc50", "duration", [probe(p).duration_s for p in paths], targets, folds)
+    add("esc50", "file size", [p.stat().st_size for p in paths], targets, folds)
+    add("esc50", "file order", _rank([p.name for p in paths]), targets, folds)
+    add("esc50", "write order", _rank([p.stat().st_mtime_ns for p in paths]), targets, folds)
+    for layout, name, features in (
+        ("kinetics_sounds", "kinetics_sounds", "ks"),
+        ("lrw", "lrw", "lrw"),
+    ):
+        try:
+            index = open_dataset(locate_dataset(world, layout, name), layout)
+        except LayoutError:
+            continue
+        paths, labels = [i.path for i in index.items], index.labels()
+        groups = np.arange(len(paths)) % 5
+        if features == "ks":
+            ids = [i.source_id or i.rel for i in index.items]
+            add(name, "file size", [p.stat().st_size for p in paths], labels, groups)
+            add(name, "id order", _rank(ids), labels, groups)
+            add(name, "write order", _rank([p.stat().st_mtime_ns for p in paths]), labels, groups)
+        else:
+            add(name, "mean colour", _mean_colours(paths), labels, groups)
     return pd.DataFrame(rows)
 
 
 def counts_table(world: str | Path) -> pd.DataFrame:
-    """Per data set: media files and digest, from the world's manifest.json."""
-    path = Path(world) / "manifest.json"
-    if not path.is_file():
-        raise LayoutError(
-            world, "no manifest.json: not a generated world (run `avlib data generate`)"
+    """Per data set of a world: layout, items, classes and counted skips, read by the data set's reader."""
+    from avlib.data.layouts import find_datasets
+
+    rows = []
+    for name, layout in sorted(find_datasets(world).items()):
+        index = open_dataset(Path(world) / name, layout)
+        rows.append(
+            {
+                "data set": name,
+                "layout": layout,
+                "items": len(index),
+                "classes": len(index.classes),
+                "skipped": len(index.skipped),
+            }
         )
-    manifest = json.loads(path.read_text())
-    rows = [
-        {"data set": k, "media files": v["files"], "digest": v["digest"][:12]}
-        for k, v in manifest["datasets"].items()
-    ]
     return pd.DataFrame(rows)
 
 
