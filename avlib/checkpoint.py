@@ -11,13 +11,13 @@ import contextlib
 import os
 import pickle
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from avlib.atomic import atomic_open
 from avlib.errors import TrainingError
 
 
@@ -49,19 +49,9 @@ def set_rng_state(state: dict) -> None:
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """torch.save ``payload`` to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path, "wb") as f:
+        torch.save(payload, f)
+    return Path(path)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from avlib.atomic import atomic_open
 from avlib.errors import ConfigError, ResultsError
 from avlib.profiles import check_profile, project_root, results_root
 
@@ -46,20 +45,10 @@ PACKAGES = (
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as JSON to ``path`` via a temp file in the same directory and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(obj), f, indent=2, sort_keys=True, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    text = json.dumps(_jsonable(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    with atomic_open(path) as f:
+        f.write(text)
+    return Path(path)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -178,17 +167,9 @@ def save_arrays(path: str | Path, arrays: dict) -> Path:
     """Write named numpy arrays as an .npz atomically (figures' data beside a results file)."""
     import numpy as np
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **{k: np.asarray(v) for k, v in arrays.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path, "wb") as f:
+        np.savez_compressed(f, **{k: np.asarray(v) for k, v in arrays.items()})
+    return Path(path)
 
 
 def load_arrays(path: str | Path) -> dict:

@@ -22,9 +22,6 @@ returns, float in [-1, 1].
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import av
@@ -32,6 +29,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image
 
+from avlib.atomic import atomic_path
 from avlib.errors import MediaError
 
 X264_OPTIONS = {"preset": "superfast", "crf": "20", "g": "50"}
@@ -43,20 +41,6 @@ AAC_OPTIONS = {
     "aac_tns": "0",
 }  # 3x faster; no noise substitution
 LAYOUTS = {1: "mono", 2: "stereo"}
-
-
-@contextmanager
-def _atomic(path: str | Path, suffix: str):
-    """Yield a temp path in the target's directory; rename it onto ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _check_audio(path, audio: np.ndarray, finite: bool = True) -> np.ndarray:
@@ -76,7 +60,7 @@ def _check_audio(path, audio: np.ndarray, finite: bool = True) -> np.ndarray:
 
 def write_text(path: str | Path, text: str) -> Path:
     """Write a text file (metadata, transcript, manifest), atomically."""
-    with _atomic(path, ".tmp") as tmp:
+    with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
     return Path(path)
 
@@ -93,7 +77,7 @@ def write_audio(
     buf = io.BytesIO()  # encode in memory: one plain write, no per-file flush to disk
     fmt = path.suffix.lstrip(".").upper() or "WAV"
     sf.write(buf, audio.T, int(sr), subtype=subtype, format=fmt)
-    with _atomic(path, path.suffix) as tmp:
+    with atomic_path(path) as tmp:
         Path(tmp).write_bytes(buf.getvalue())
     return path
 
@@ -104,7 +88,7 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise MediaError(path, f"image must be (H, W, 3) uint8, got {image.dtype} {image.shape}")
     path = Path(path)
-    with _atomic(path, path.suffix) as tmp:
+    with atomic_path(path) as tmp:
         Image.fromarray(image).save(tmp, format=Image.registered_extensions()[path.suffix.lower()])
     return path
 
@@ -139,7 +123,7 @@ def write_video(
             raise MediaError(
                 path, f"video audio must be mono or stereo with a rate, got {audio.shape}"
             )
-    with _atomic(path, path.suffix) as tmp, av.open(tmp, "w") as c:
+    with atomic_path(path) as tmp, av.open(tmp, "w") as c:
         if lossless:
             video = c.add_stream("libx264rgb", rate=int(fps), options=dict(X264_LOSSLESS))
             video.pix_fmt = "rgb24"

@@ -8,12 +8,11 @@ when small, committable. ``FixedSampler`` serves it with the samplers' API.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from avlib.atomic import atomic_open
 from avlib.data.index import Item
 from avlib.data.samplers import PairSampler, Windows
 from avlib.errors import MetadataError
@@ -33,10 +32,7 @@ def _join(values) -> str:
 
 def write_eval_set(path: str | Path, windows: Windows, items: list[Item]) -> Path:
     """Write ``windows`` (clip indices into ``items``) as a CSV of relative paths, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", newline="") as f:
+    with atomic_open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(COLUMNS)
         for k in range(len(windows)):
@@ -52,8 +48,7 @@ def write_eval_set(path: str | Path, windows: Windows, items: list[Item]) -> Pat
                     int(windows.kind[k]),
                 ]
             )
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def read_eval_set(path: str | Path, items: list[Item]) -> Windows:

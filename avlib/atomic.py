@@ -1,0 +1,49 @@
+"""Atomic file writes: a temporary file beside the target, renamed onto it only on success.
+
+Every file avlib writes for later use (results, arrays, checkpoints, evaluation
+sets, generated media) goes through here, so an interrupted run never leaves a
+half-written file under a real name and never destroys the previous version.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[str]:
+    """Yield a temporary path in ``path``'s directory (same suffix); rename it onto ``path`` on success.
+
+    For writers that need a file name (PyAV, Pillow). On error the temporary
+    file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent
+    )
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", *, fsync: bool = True, **kwargs) -> Iterator[IO]:
+    """``open(path, mode)`` that writes a temporary file and renames it onto ``path`` on success.
+
+    ``fsync`` (default) flushes to disk before the rename, so a crash right
+    after leaves either the old file or the complete new one.
+    """
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
+        yield f
+        f.flush()
+        if fsync:
+            os.fsync(f.fileno())

@@ -1,0 +1,32 @@
+"""Atomic writes keep the previous file when a writer fails, and leave no temporary files."""
+
+from pathlib import Path
+
+import pytest
+
+from avlib.atomic import atomic_open, atomic_path
+
+
+@pytest.mark.parametrize("opener", ["open", "path"])
+def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path, opener):
+    target = tmp_path / "sub" / "result.json"
+    with atomic_open(target) as f:
+        f.write("old")
+    with pytest.raises(RuntimeError):
+        if opener == "open":
+            with atomic_open(target) as f:
+                f.write("half of the new")
+                raise RuntimeError("killed mid-write")
+        else:
+            with atomic_path(target) as tmp:
+                Path(tmp).write_text("half of the new")
+                raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old"
+    assert [p.name for p in target.parent.iterdir()] == ["result.json"]
+
+
+def test_temp_file_keeps_the_suffix_so_writers_can_pick_the_format(tmp_path):
+    with atomic_path(tmp_path / "clip.mp4") as tmp:
+        assert tmp.endswith(".mp4") and tmp != str(tmp_path / "clip.mp4")
+        Path(tmp).write_bytes(b"x")
+    assert (tmp_path / "clip.mp4").read_bytes() == b"x"
