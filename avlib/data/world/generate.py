@@ -37,9 +37,9 @@ def source_digest() -> str:
     """sha256 (16 hex) of the generator's source files, so an edited generator never reuses old data."""
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for path in sorted(here.glob("*.py")):
-        if path.name != "calibrate.py":  # measurements, not content
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    sources = [p for p in sorted(here.glob("*.py")) if p.name != "calibrate.py"]  # not content
+    for path in [*sources, here.parent / "encode.py"]:  # the encoder settings are content too
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 
