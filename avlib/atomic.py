@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import IO
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file (mkstemp's own is 0600)
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[str]:
     """Yield a temporary path in ``path``'s directory (same suffix); rename it onto ``path`` on success.
@@ -30,6 +39,7 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

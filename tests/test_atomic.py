@@ -30,3 +30,11 @@ def test_temp_file_keeps_the_suffix_so_writers_can_pick_the_format(tmp_path):
         assert tmp.endswith(".mp4") and tmp != str(tmp_path / "clip.mp4")
         Path(tmp).write_bytes(b"x")
     assert (tmp_path / "clip.mp4").read_bytes() == b"x"
+
+
+def test_written_file_gets_the_usual_permissions_not_mkstemps_0600(tmp_path):
+    (tmp_path / "plain").write_text("{}")  # what open() gives under this process's umask
+    with atomic_open(tmp_path / "r.json") as f:
+        f.write("{}")
+    mode = (tmp_path / "r.json").stat().st_mode & 0o777
+    assert mode == (tmp_path / "plain").stat().st_mode & 0o777
