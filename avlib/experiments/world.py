@@ -137,7 +137,7 @@ def calibration_table(record: dict, profile: str) -> pd.DataFrame:
     for check in CHECKS:
         value = record["metrics"][check.metric]
         inside = check.low <= value <= check.high
-        band = f"≤ {check.high:.2f}" if check.low <= -1 else f"{check.low:.2f} – {check.high:.2f}"
+        band = f"≤ {check.high:.2f}" if check.low <= -1 else f"{check.low:.2f}–{check.high:.2f}"
         verdict = ("in band" if inside else "OUTSIDE band") if profile != "smoke" else "n/a (smoke)"
         rows.append(
             {
@@ -151,33 +151,62 @@ def calibration_table(record: dict, profile: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+FOLD_ROWS = {
+    "esc50_mfcc_svm": "ESC-50: MFCC + SVM",
+    "esc50_shuffled": "ESC-50: shuffled labels",
+    "esc10_mfcc_svm": "ESC-10: MFCC + SVM",
+    "esc50_cnn": "ESC-50: log-mel CNN",
+    "dcase_mfcc_svm": "DCASE: MFCC + SVM",
+    "dcase_shuffled": "DCASE: shuffled labels",
+}
+
+
+def fold_table(record: dict) -> pd.DataFrame:
+    """Accuracy per test fold of each baseline and control, with the mean over folds."""
+    rows = []
+    for key, name in FOLD_ROWS.items():
+        folds = {f"fold {r['fold']}": r["accuracy"] for r in record["folds"][key]}
+        rows.append({"measurement": name, **folds, "mean": np.mean(list(folds.values()))})
+    return pd.DataFrame(rows).round(3)
+
+
+def shortcut_table(record: dict) -> pd.DataFrame:
+    """Accuracy of each nuisance feature alone, beside chance."""
+    table = pd.DataFrame(record["shortcuts"])[["data set", "feature", "accuracy", "chance"]]
+    return table.assign(above_chance=table["accuracy"] - table["chance"]).round(3)
+
+
+def headline_numbers(record: dict, table: pd.DataFrame) -> dict[str, str]:
+    """The numbers the chapter's prose quotes (glue name -> text)."""
+    m = record["metrics"]
+
+    def pct(key):
+        return f"{100 * m[key]:.1f} %"
+
+    return {
+        "world_esc_mfcc": pct("esc50_mfcc_svm"),
+        "world_esc_cnn": pct("esc50_cnn"),
+        "world_esc10_mfcc": pct("esc10_mfcc_svm"),
+        "world_dcase_mfcc": pct("dcase_mfcc_svm"),
+        "world_mouth_true": f"{m['mouth_corr_true']:.2f}",
+        "world_mouth_other": f"{m['mouth_corr_other']:.2f}",
+        "world_in_band": f"{(table['verdict'] == 'in band').sum()} of {len(table)}",
+        "world_paper_mfcc": REFERENCES["soundnet/baseline-mfcc-svm"].format(),
+    }
+
+
 def baseline_bars(record: dict) -> Figure:
     """Our ESC-50 / ESC-10 / DCASE baselines (mean over folds) beside the paper's MFCC baseline."""
     m = record["metrics"]
     paper = REFERENCES["soundnet/baseline-mfcc-svm"]
-    labels = [
-        "ESC-50 MFCC+SVM",
-        "ESC-50 shuffled",
-        "ESC-10 MFCC+SVM",
-        "ESC-50 log-mel CNN",
-        "DCASE MFCC+SVM",
-        "DCASE shuffled",
-    ]
-    keys = [
-        "esc50_mfcc_svm",
-        "esc50_shuffled",
-        "esc10_mfcc_svm",
-        "esc50_cnn",
-        "dcase_mfcc_svm",
-        "dcase_shuffled",
-    ]
-    fig = Figure(figsize=(7.5, 3.6))
+    labels, keys = list(FOLD_ROWS.values()), list(FOLD_ROWS)
+    fig = Figure(figsize=(7.5, 4.2))
     ax = fig.subplots()
     ax.barh(labels[::-1], [100 * m[k] for k in keys[::-1]], color=OURS_COLOUR, label="ours")
     ax.axvline(paper.value, color=PAPER_COLOUR, ls="--", label=f"paper: {paper.quantity} (real)")
     ax.axvspan(30, 60, color=OURS_COLOUR, alpha=0.08, label="ESC-50 MFCC band")
     ax.set(xlabel="accuracy (%)", xlim=(0, 100))
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
