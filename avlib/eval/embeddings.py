@@ -79,8 +79,19 @@ def tsne_figure(
     ax.set(xticks=[], yticks=[], title=title or "t-SNE of embeddings")
     if len(classes) <= 12:
         ax.legend(fontsize="small", markerscale=1.5, frameon=False, loc="best")
-    elif class_names is not None:  # too many for a legend: name each class at its centre
+    elif class_names is not None:  # too many for a legend: name the classes that form a cluster
+        overall = np.median(np.linalg.norm(points - np.median(points, axis=0), axis=1))
         for c in classes:
-            x0, y0 = np.median(points[y == c], axis=0)
-            ax.annotate(class_names[int(c)], (x0, y0), fontsize=6, ha="center", alpha=0.8)
+            members = points[y == c]
+            centre = np.median(members, axis=0)
+            if np.median(np.linalg.norm(members - centre, axis=1)) < 0.35 * overall:
+                ax.annotate(class_names[int(c)], centre, fontsize=7, ha="center", alpha=0.9)
+        ax.text(
+            0.01,
+            0.01,
+            f"{len(classes)} classes; named where they cluster",
+            fontsize=7,
+            transform=ax.transAxes,
+            alpha=0.7,
+        )
     return fig
