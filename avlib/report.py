@@ -187,24 +187,32 @@ def loss_curves(key: str, run: str, profile: str, results_dir=None, title: str =
     return fig
 
 
-def localisation_grid(data: dict, title: str = "") -> Figure:
-    """Frames with their localisation map overlaid and the ground-truth boxes (green)."""
+def localisation_grid(data: dict, title: str = "", columns: int = 4) -> Figure:
+    """Frames (top of each pair of rows) and their localisation maps (below), ground-truth boxes in green."""
     images, maps, boxes, scores = data["images"], data["maps"], data["boxes"], data["ciou"]
     n = len(images)
-    fig = Figure(figsize=(1.6 * n, 3.6))
-    axes = fig.subplots(2, n, squeeze=False)
+    columns = min(columns, n)
+    lines = -(-n // columns)
+    fig = Figure(figsize=(1.9 * columns, 3.9 * lines))
+    axes = fig.subplots(2 * lines, columns, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
     for i in range(n):
         h, w = images[i].shape[:2]
-        for row, overlay in ((0, False), (1, True)):
-            ax = axes[row, i]
+        line, col = divmod(i, columns)
+        for row, overlay in ((2 * line, False), (2 * line + 1, True)):
+            ax = axes[row, col]
+            ax.set_axis_on()
             ax.imshow(images[i])
             if overlay:
                 ax.imshow(maps[i], cmap="magma", alpha=0.55)
             for x0, y0, x1, y1 in boxes[i][~np.isnan(boxes[i][:, 0])]:
                 ax.add_patch(_rect(x0 * w, y0 * h, (x1 - x0) * w, (y1 - y0) * h))
             ax.set(xticks=[], yticks=[])
-        axes[0, i].set_title(f"cIoU {scores[i]:.2f}", fontsize=9)
+            ax.grid(False)
+        axes[2 * line, col].set_title(f"cIoU {scores[i]:.2f}", fontsize=9)
     fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 
