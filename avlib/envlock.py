@@ -11,7 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-PIN = re.compile(r"^\s*-?\s*([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s#;]+)\s*$")
+PIN = re.compile(
+    r"^\s*-?\s*([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s#;]+)\s*(#.*)?$"
+)  # a trailing comment is allowed
 
 
 def normalise(name: str) -> str:
