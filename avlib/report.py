@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from avlib import experiments
 from avlib.claims import CLAIMS, VERDICTS, results_table, scorecard
+from avlib.errors import ResultsError
 from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette
 from avlib.models import get_config
 from avlib.profiles import results_root
@@ -73,8 +74,18 @@ def paper_table(rows, profile: str, results_dir=None) -> Styler:
 
 
 def headline_numbers(headlines: dict, profile: str, results_dir=None) -> dict[str, str]:
-    """{glue name: '66.7 ± 2.1 (3 seeds)'} for a chapter's {name: (experiment, metric)}."""
-    return {name: summary(k, m, profile, results_dir) for name, (k, m) in headlines.items()}
+    """{glue name: '66.7 ± 2.1 % (3 seeds)'} for a chapter's {name: (experiment, metric[, scale, digits, unit])}.
+
+    A metric the runs did not record (e.g. a world-only measurement on real data) reads
+    'not measured'.
+    """
+    out = {}
+    for name, (key, metric, *fmt) in headlines.items():
+        try:
+            out[name] = summary(key, metric, profile, results_dir, *fmt)
+        except ResultsError:
+            out[name] = "not measured"
+    return out
 
 
 def claims_table(ids: Sequence[str], profile: str, results_dir=None) -> Styler:

@@ -197,17 +197,33 @@ def l3_kinetics(ctx: RunContext) -> RunOutput:
         for m in (model, random)
     )
     labels = np.concatenate([train_a.labels, test_a.labels])
+    # the world's truth names each clip's scene (background and ambient bed): what else clusters?
+    scene_names = [(i.truth or {}).get("scene") for a in (train_a, test_a) for i in a.items]
+    scenes = sorted(set(scene_names)) if None not in scene_names else []
+    groupings = {"": labels}
+    if scenes:
+        groupings["_scene"] = np.array([scenes.index(s) for s in scene_names])
     metrics = {"avc_acc": _avc_accuracy(model, test_a, setup, ctx.device)}
     for modality in ("video", "audio"):
         name = "vision" if modality == "video" else "audio"
-        metrics[f"nmi_{name}"] = kmeans_nmi(emb[modality], labels, seed=ctx.seed)
-        metrics[f"nmi_{name}_random"] = kmeans_nmi(emb_random[modality], labels, seed=ctx.seed)
+        for suffix, target in groupings.items():
+            metrics[f"nmi_{name}{suffix}"] = kmeans_nmi(emb[modality], target, seed=ctx.seed)
+            metrics[f"nmi_{name}{suffix}_random"] = kmeans_nmi(
+                emb_random[modality], target, seed=ctx.seed
+            )
+    arrays = {"video_emb": emb["video"], "audio_emb": emb["audio"], "labels": labels}
+    if scenes:
+        arrays["scenes"] = groupings["_scene"]
     return RunOutput(
         metrics=metrics,
         config=config_record(model=cfg, setup=setup),
         train=result,
-        extra={"skipped": _skips(train=train_a, test=test_a), "classes": test_a.classes},
-        arrays={"video_emb": emb["video"], "audio_emb": emb["audio"], "labels": labels},
+        extra={
+            "skipped": _skips(train=train_a, test=test_a),
+            "classes": test_a.classes,
+            "scenes": scenes,
+        },
+        arrays=arrays,
     )
 
 
@@ -604,6 +620,36 @@ HEADLINES = {  # glue name -> (experiment, metric): numbers the chapter's text q
     "l3_esc_random": (_FLI, "esc50_acc_random"),
     "l3_pointing": (_LOC, "pointing"),
     "l3_pointing_centre": (_LOC, "pointing_centre"),
+    "l3_nmi_vision": (_KIN, "nmi_vision", 1.0, 3, ""),
+    "l3_nmi_vision_scene": (_KIN, "nmi_vision_scene", 1.0, 3, ""),
+    "l3_nmi_vision_scene_random": (_KIN, "nmi_vision_scene_random", 1.0, 3, ""),
 }
 CLAIM_IDS = ("L3-1", "L3-2", "L3-3", "L3-4", "L3-5", "L3-6")
+
+
+def scene_reading(profile: str, results_dir=None) -> str:
+    """What the vision embeddings' clusters follow, read from the runs (scene vs class NMI, paired by seed)."""
+    from avlib.errors import ResultsError
+    from avlib.results import difference_ci, load_seeds
+
+    seeds = load_seeds(profile, PAPER, "l3-kinetics", results_dir)
+    if not seeds.records:
+        return "were not measured (no runs yet)"
+    try:
+        diff = difference_ci(
+            seeds.values("nmi_vision_scene"), seeds.values("nmi_vision"), paired=True
+        )
+    except ResultsError:  # no runs, or real data without scene labels
+        return "were not compared with scenes (no scene labels in these runs)"
+    low, high, note = diff.ci_low, diff.ci_high, ""
+    if diff.n < 2:  # one seed: no interval, read the sign
+        low = high = diff.mean
+        note = " (one seed)"
+    if low > 0:
+        return f"group by scene rather than by object{note}"
+    if high < 0:
+        return f"group by object rather than by scene{note}"
+    return f"do not group clearly more by scene than by object{note}"
+
+
 LAYER_METRICS = tuple(_LAYERS)
