@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from avlib.claims import REFERENCES
-from avlib.data.layouts import locate_dataset, open_dataset
+from avlib.data.layouts import find_datasets, locate_dataset, open_dataset
 from avlib.data.media import load_audio, load_video, probe
 from avlib.data.world import calibrate
 from avlib.experiments import RunContext, RunOutput, register
@@ -321,9 +321,8 @@ def mouth_figure(root: str | Path) -> Figure:
 
 def class_balance(root: str | Path) -> Figure:
     """Items per class (min, median, max) of every labelled data set of the world."""
-    table = calibrate.counts_table(root)
     rows = []
-    for name, layout in zip(table["data set"], table["layout"], strict=True):
+    for name, layout in sorted(find_datasets(root).items()):
         index = open_dataset(Path(root) / name, layout)
         labels = index.labels()
         if (labels >= 0).any():
