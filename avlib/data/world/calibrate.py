@@ -21,6 +21,7 @@ torchaudio transforms; models scikit-learn and torch.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,6 @@ import pandas as pd
 
 from avlib.data.layouts import locate_dataset, open_dataset
 from avlib.data.media import load_audio, load_video, probe
-from avlib.data.readers import esc10 as esc10_subset
 from avlib.data.world.common import frame_rms
 from avlib.errors import LayoutError, MediaError
 from avlib.eval.probes import fold_probe
@@ -89,21 +89,36 @@ def _index_arrays(index) -> tuple[list, np.ndarray, np.ndarray]:
     return [i.path for i in items], index.labels(), np.array([i.fold for i in items])
 
 
+@lru_cache(maxsize=4)
+def _mfcc_of(files: tuple[tuple[str, int], ...]) -> np.ndarray:
+    """MFCC statistics of the clips in ``files`` ((path, mtime) pairs: an edited file is a new key)."""
+    audio, sr = _load_clips([p for p, _ in files])
+    return mfcc_stats(audio, sr)
+
+
+def _mfcc_table(root: str | Path, layout: str):
+    """(features, labels, folds, index) of a data set, each clip decoded once per process."""
+    index = open_dataset(root, layout)
+    files = tuple((str(i.path), i.path.stat().st_mtime_ns) for i in index.items)
+    _, labels, folds = _index_arrays(index)
+    return _mfcc_of(files), labels, folds, index
+
+
 def esc_mfcc_svm(
     root: str | Path, shuffle: bool = False, esc10: bool = False, seed: int = 0
 ) -> pd.DataFrame:
-    """Per-fold accuracy of MFCC mean/std + linear SVM on ESC-50 (or ESC-10), 5-fold CV."""
-    index = open_dataset(root, "esc50")
-    paths, labels, folds = _index_arrays(esc10_subset(index) if esc10 else index)
-    audio, sr = _load_clips(paths)
-    return _fold_accuracy(mfcc_stats(audio, sr), labels, folds, shuffle, seed)
+    """Per-fold accuracy of MFCC mean/std + linear SVM on ESC-50 (or its ESC-10 rows), 5-fold CV."""
+    features, labels, folds, index = _mfcc_table(root, "esc50")
+    if esc10:
+        keep = np.array([bool(i.extra.get("esc10")) for i in index.items])
+        features, labels, folds = features[keep], labels[keep], folds[keep]
+    return _fold_accuracy(features, labels, folds, shuffle, seed)
 
 
 def dcase_mfcc_svm(root: str | Path, shuffle: bool = False, seed: int = 0) -> pd.DataFrame:
     """Per-fold accuracy of MFCC mean/std + linear SVM on the DCASE 2013 scenes' 5 folds."""
-    paths, labels, folds = _index_arrays(open_dataset(root, "dcase2013"))
-    audio, sr = _load_clips(paths)
-    return _fold_accuracy(mfcc_stats(audio, sr), labels, folds, shuffle, seed)
+    features, labels, folds, _ = _mfcc_table(root, "dcase2013")
+    return _fold_accuracy(features, labels, folds, shuffle, seed)
 
 
 def esc_cnn(
