@@ -71,7 +71,7 @@ class Setup:
 
     fps: int = 5  # frames per second kept from each clip (L3 looks at single frames)
     audio_s: float = 1.0  # audio around a frame (paper: 1 s)
-    avc_steps: int = 500  # optimiser steps of an AVC training run (quick: the notebook in < 10 min)
+    avc_steps: int = 600  # optimiser steps of an AVC training run (quick: the notebook in < 10 min)
     classifier_steps: int = 400  # each supervised classifier
     fusion_steps: int = 300  # fusion layers on frozen supervised towers
     samples_per_epoch: int = 6400
