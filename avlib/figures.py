@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib as mpl
+import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -56,6 +57,28 @@ def palette(n: int) -> list:
     if n <= 10:
         return sns.color_palette(PALETTE_NAME, n)
     return sns.color_palette("viridis", n)
+
+
+TRUTH_COLOUR = "#00c853"  # ground-truth boxes on frames
+
+
+def draw_boxes(ax, boxes, height: int, width: int, linewidth: float = 1.5) -> None:
+    """Draw normalised ``[x0, y0, x1, y1]`` boxes (NaN rows skipped) on an image of height x width."""
+    from matplotlib.patches import Rectangle
+
+    for x0, y0, x1, y1 in np.asarray(boxes, dtype=float).reshape(-1, 4):
+        if np.isnan(x0):
+            continue
+        ax.add_patch(
+            Rectangle(
+                (x0 * width - 0.5, y0 * height - 0.5),
+                (x1 - x0) * width,
+                (y1 - y0) * height,
+                fill=False,
+                edgecolor=TRUTH_COLOUR,
+                linewidth=linewidth,
+            )
+        )
 
 
 def save_figure(

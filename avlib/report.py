@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from avlib import experiments
 from avlib.claims import CLAIMS, VERDICTS, results_table, scorecard
 from avlib.errors import ResultsError
-from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette
+from avlib.figures import OURS_COLOUR, PAPER_COLOUR, draw_boxes, palette
 from avlib.models import get_config
 from avlib.profiles import results_root
 from avlib.results import load_arrays, load_result, load_seeds, mean_ci
@@ -217,17 +217,10 @@ def localisation_grid(data: dict, title: str = "", columns: int = 4) -> Figure:
             ax.imshow(images[i])
             if overlay:
                 ax.imshow(maps[i], cmap="magma", alpha=0.55)
-            for x0, y0, x1, y1 in boxes[i][~np.isnan(boxes[i][:, 0])]:
-                ax.add_patch(_rect(x0 * w, y0 * h, (x1 - x0) * w, (y1 - y0) * h))
+            draw_boxes(ax, boxes[i], h, w)
             ax.set(xticks=[], yticks=[])
             ax.grid(False)
         axes[2 * line, col].set_title(f"cIoU {scores[i]:.2f}", fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def _rect(x, y, w, h):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor="#00c853", linewidth=1.5)

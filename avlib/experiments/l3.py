@@ -41,7 +41,7 @@ from avlib.data.datasets import Batches, EmbeddingBatches, clip_batches
 from avlib.data.layouts import open_dataset
 from avlib.data.media import probe
 from avlib.data.samplers import AVCSampler
-from avlib.errors import LayoutError
+from avlib.errors import LayoutError, ResultsError
 from avlib.eval.embeddings import kmeans_nmi
 from avlib.eval.localisation import centre_prior_map, localisation_scores
 from avlib.eval.probes import extract_features, fold_probe
@@ -58,6 +58,7 @@ from avlib.experiments.common import (
 )
 from avlib.losses import CrossEntropyLoss
 from avlib.models import build, get_config
+from avlib.results import difference_ci, load_seeds
 from avlib.train import train
 
 PAPER = "l3"
@@ -629,9 +630,6 @@ CLAIM_IDS = ("L3-1", "L3-2", "L3-3", "L3-4", "L3-5", "L3-6")
 
 def scene_reading(profile: str, results_dir=None) -> str:
     """What the vision embeddings' clusters follow, read from the runs (scene vs class NMI, paired by seed)."""
-    from avlib.errors import ResultsError
-    from avlib.results import difference_ci, load_seeds
-
     seeds = load_seeds(profile, PAPER, "l3-kinetics", results_dir)
     if not seeds.records:
         return "were not measured (no runs yet)"

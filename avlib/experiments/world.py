@@ -29,7 +29,7 @@ from avlib.data.layouts import find_datasets, locate_dataset, open_dataset
 from avlib.data.media import load_audio, load_video, probe
 from avlib.data.world import calibrate
 from avlib.experiments import RunContext, RunOutput, register
-from avlib.figures import OURS_COLOUR, PAPER_COLOUR
+from avlib.figures import OURS_COLOUR, PAPER_COLOUR, draw_boxes
 
 PAPER = "world"
 CNN_EPOCHS = {"smoke": 3, "quick": 15, "full": 30}
@@ -220,22 +220,6 @@ def _first_per_class(index, split: str | None = None) -> list:
     return sorted(out, key=lambda i: i.label)
 
 
-def _draw_boxes(ax, boxes, h: int, w: int) -> None:
-    from matplotlib.patches import Rectangle
-
-    for x0, y0, x1, y1 in boxes:
-        ax.add_patch(
-            Rectangle(
-                (x0 * w - 0.5, y0 * h - 0.5),
-                (x1 - x0) * w,
-                (y1 - y0) * h,
-                fill=False,
-                edgecolor="#00c853",
-                linewidth=1.2,
-            )
-        )
-
-
 def frame_grid(root: str | Path, columns: int = 7) -> Figure:
     """The middle frame of one Kinetics-Sounds clip per class, its sounding object's box in green."""
     index = open_dataset(locate_dataset(root, "kinetics_sounds"), "kinetics_sounds")
@@ -248,7 +232,7 @@ def frame_grid(root: str | Path, columns: int = 7) -> Figure:
         t = len(frames) // 2
         ax.imshow(frames[t])
         if item.truth and item.truth.get("boxes"):
-            _draw_boxes(ax, item.truth["boxes"][t], *frames.shape[1:3])
+            draw_boxes(ax, item.truth["boxes"][t], *frames.shape[1:3], linewidth=1.2)
         ax.set_title(item.label_name.replace("_", " ")[:18], fontsize=7)
     for ax in axes:
         ax.set(xticks=[], yticks=[])
@@ -303,7 +287,7 @@ def mouth_figure(root: str | Path) -> Figure:
     left, right = fig.subplots(1, 2, width_ratios=(1, 3))
     t = int(np.argmax(tracks["opening"]))
     left.imshow(frames[t])
-    _draw_boxes(left, item.truth["boxes"][t], *frames.shape[1:3])
+    draw_boxes(left, item.truth["boxes"][t], *frames.shape[1:3], linewidth=1.2)
     left.set(xticks=[], yticks=[], title=f"frame {t}: mouth box")
     left.grid(False)
     time = np.arange(len(frames)) / fps
