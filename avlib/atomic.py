@@ -7,12 +7,15 @@ half-written file under a real name and never destroys the previous version.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 def _umask() -> int:
@@ -57,3 +60,31 @@ def atomic_open(path: str | Path, mode: str = "w", *, fsync: bool = True, **kwar
         f.flush()
         if fsync:
             os.fsync(f.fileno())
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON types from numpy/torch scalars and arrays, tuples, Paths and dataclasses.
+
+    NaN and infinity become None (JSON has no NaN).
+    """
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "tolist") and not isinstance(obj, str):  # numpy / torch
+        return jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return jsonable(dataclasses.asdict(obj))
+    return obj
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
+    text = json.dumps(jsonable(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    with atomic_open(path) as f:
+        f.write(text)
+    return Path(path)

@@ -1,35 +1,40 @@
 """Results files: atomic JSON with provenance, one per (profile, paper, experiment, seed).
 
-Layout: ``results/<profile>/<paper>/<experiment>/seed<S>.json``. Every file holds
-``metrics`` (numbers), ``config`` (what was run) and ``provenance`` (git sha,
-package versions, device, seed, profile, wall time, UTC time); runs made by
-the trainer add ``flags`` (e.g. ``stuck_at_chance``) and their history.
+Layout: ``results/<profile>/<paper>/<experiment>/seed<S>.json`` for runs on the
+generated world; runs on a real data set (``data_root``) write the same tree
+under ``results/real/<name>-<digest>/`` (:func:`scope_dir`), so the two can never
+mix in a table. Every file holds ``metrics`` (numbers), ``config`` (what was
+run) with its ``config_digest``, ``data`` (the world's preset and digest, or
+the real data set's root; the items each data set gave and the files skipped)
+and ``provenance`` (git sha, package versions, device, seed, profile, wall
+time, UTC time); runs made by the trainer add ``flags`` (e.g.
+``stuck_at_chance``) and their history.
 
-The store reads every seed of an experiment (:func:`load_seeds`) and
-summarises a metric over seeds: mean, standard deviation, n and a 95 %
-confidence interval by Student t or bootstrap (:func:`mean_ci`,
-:func:`difference_ci`).
+:func:`load_seeds` reads every seed of an experiment and keeps only the ones a
+table asked for: the requested seeds, whose config digest and data digest
+match the current run's (anything else is listed in ``ignored`` with the
+reason, never averaged in). Intervals over seeds live in :mod:`avlib.stats`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import platform
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from avlib.atomic import atomic_open
-from avlib.errors import ConfigError, ResultsError
+from avlib.atomic import atomic_open, jsonable, write_json
+from avlib.errors import ResultsError
 from avlib.profiles import check_profile, project_root, results_root
+from avlib.stats import Summary, mean_ci
 
 PACKAGES = (
     "avlib",
@@ -43,31 +48,20 @@ PACKAGES = (
 )
 
 
-def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` via a temp file in the same directory and a rename."""
-    text = json.dumps(_jsonable(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
-    with atomic_open(path) as f:
-        f.write(text)
-    return Path(path)
+def digest(obj) -> str:
+    """A short content digest of a JSON-able object (key order does not matter)."""
+    text = json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _jsonable(obj: Any) -> Any:
-    """Convert numpy/torch scalars, tuples, Paths; NaN/inf become None (JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "tolist") and not isinstance(obj, str):  # numpy / torch
-        return _jsonable(obj.tolist())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "__dataclass_fields__"):
-        import dataclasses
-
-        return _jsonable(dataclasses.asdict(obj))
-    return obj
+def scope_dir(results_dir=None, data_root=None) -> Path:
+    """Where a run's results tree lives: the results root for the world, a folder of its own
+    (``real/<name>-<digest of the resolved path>``) for a real data set."""
+    root = results_root(results_dir)
+    if data_root is None:
+        return root
+    resolved = Path(data_root).expanduser().resolve()
+    return root / "real" / f"{resolved.name or 'root'}-{digest(str(resolved))[:8]}"
 
 
 def git_sha(root: Path | None = None) -> str:
@@ -143,24 +137,28 @@ def save_result(
     seed: int | None,
     metrics: dict,
     config: dict | None = None,
+    data: dict | None = None,
     device: str = "cpu",
     wall_time_s: float = 0.0,
     results_dir=None,
     extra: dict | None = None,
 ) -> Path:
-    """Write one run's metrics atomically with provenance and return the file's path."""
+    """Write one run's metrics atomically with its config (and digest), data and provenance."""
+    config = config or {}
     record = {
         "paper": paper,
         "experiment": experiment,
         "metrics": metrics,
-        "config": config or {},
+        "config": config,
+        "config_digest": digest(config),
+        "data": data or {},
         "provenance": provenance(
             seed=seed, profile=profile, device=device, wall_time_s=wall_time_s
         ),
     }
     if extra:
         record.update(extra)
-    return write_json_atomic(result_path(profile, paper, experiment, seed, results_dir), record)
+    return write_json(result_path(profile, paper, experiment, seed, results_dir), record)
 
 
 def save_arrays(path: str | Path, arrays: dict) -> Path:
@@ -197,95 +195,7 @@ def load_result(path: str | Path) -> dict:
     return record
 
 
-# --- the results store: every seed of an experiment, and statistics over seeds ---------------
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Mean over seeds with a confidence interval (nan bounds when fewer than 2 values)."""
-
-    mean: float
-    ci_low: float
-    ci_high: float
-    std: float
-    n: int
-    confidence: float = 0.95
-    method: str = "t"
-
-    @property
-    def half_width(self) -> float:
-        """Half the interval's width (the ± of ``mean ± CI``)."""
-        return (self.ci_high - self.ci_low) / 2
-
-    def format(self, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
-        """'72.1 ± 1.3 (3 seeds)' ('72.1 ± 1.3 % (3 seeds)' with unit '%'); one seed has no CI."""
-        if self.n == 0:
-            return "no results yet"
-        unit = f" {unit}" if unit else ""
-        mean = f"{self.mean * scale:.{digits}f}"
-        if self.n < 2:
-            return f"{mean}{unit} (1 seed, no CI)"
-        return f"{mean} ± {self.half_width * scale:.{digits}f}{unit} ({self.n} seeds)"
-
-
-METHODS = ("t", "bootstrap")
-N_BOOT = 10_000  # bootstrap resamples
-
-
-def _check_method(method: str) -> None:
-    if method not in METHODS:
-        raise ConfigError(f"unknown interval method {method!r}: use 't' or 'bootstrap'")
-
-
-def _quantiles(samples: np.ndarray, confidence: float) -> tuple[float, float]:
-    low, high = np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
-
-
-def _resampled_means(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return x[rng.integers(0, len(x), size=(N_BOOT, len(x)))].mean(axis=1)
-
-
-def mean_ci(values, confidence: float = 0.95, method: str = "t", seed: int = 0) -> Summary:
-    """Mean and CI of ``values``: Student t (``method="t"``) or percentile bootstrap."""
-    _check_method(method)
-    x = np.asarray(values, dtype=float)
-    n = len(x)
-    mean = float(x.mean()) if n else math.nan
-    std = float(x.std(ddof=1)) if n > 1 else math.nan
-    if n < 2:
-        return Summary(mean, math.nan, math.nan, std, n, confidence, method)
-    if method == "t":
-        half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
-        return Summary(mean, mean - half, mean + half, std, n, confidence, method)
-    low, high = _quantiles(_resampled_means(x, np.random.default_rng(seed)), confidence)
-    return Summary(mean, low, high, std, n, confidence, method)
-
-
-def difference_ci(
-    a, b, *, paired: bool, confidence: float = 0.95, method: str = "t", seed: int = 0
-) -> Summary:
-    """CI of mean(a) - mean(b): over per-seed differences when ``paired``, else Welch t or
-    an independent bootstrap (``std`` is then the difference's standard error)."""
-    _check_method(method)
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if paired:
-        if len(a) != len(b):
-            raise ResultsError(f"paired difference needs equal lengths, got {len(a)} and {len(b)}")
-        return mean_ci(a - b, confidence, method, seed)
-    n = min(len(a), len(b))
-    diff = float(a.mean() - b.mean()) if n else math.nan
-    if n < 2:
-        return Summary(diff, math.nan, math.nan, math.nan, n, confidence, method)
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if method == "t":
-        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1.0
-        half = float(stats.t.ppf((1 + confidence) / 2, df)) * se
-        return Summary(diff, diff - half, diff + half, se, n, confidence, method)
-    rng = np.random.default_rng(seed)
-    low, high = _quantiles(_resampled_means(a, rng) - _resampled_means(b, rng), confidence)
-    return Summary(diff, low, high, se, n, confidence, method)
+# --- the results store: every seed of an experiment, filtered to the runs asked for ---------
 
 
 def iter_result_files(
@@ -299,13 +209,18 @@ def iter_result_files(
 
 @dataclass(frozen=True)
 class SeedResults:
-    """All seeds' results files of one (profile, paper, experiment)."""
+    """The seeds of one (profile, paper, experiment) that a table or claim reads.
+
+    ``ignored`` lists the results files that were on disk but left out, each
+    with its reason (another seed, another config, other data).
+    """
 
     profile: str
     paper: str
     experiment: str
     paths: tuple[Path, ...]
     records: tuple[dict, ...]
+    ignored: tuple[tuple[Path, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -324,6 +239,10 @@ class SeedResults:
             s: r["flags"] for s, r in zip(self.seeds, self.records, strict=True) if r.get("flags")
         }
 
+    def has(self, metric: str) -> bool:
+        """Whether every seed recorded ``metric`` (False when there are no seeds)."""
+        return bool(self.records) and all(_find(r, metric) is not _MISSING for r in self.records)
+
     def values(self, metric: str) -> np.ndarray:
         """One metric (dotted path into ``metrics``) for every seed."""
         return np.array(
@@ -335,20 +254,101 @@ class SeedResults:
         return mean_ci(self.values(metric), confidence, method)
 
 
-def _metric(record: dict, name: str, path: Path) -> float:
+_MISSING = object()
+
+
+def _find(record: dict, name: str):
     value = record["metrics"]
     for part in name.split("."):
         if not isinstance(value, dict) or part not in value:
-            raise ResultsError(
-                f"{path}: no metric {name!r} (has {', '.join(sorted(record['metrics']))})"
-            )
+            return _MISSING
         value = value[part]
+    return value
+
+
+def _metric(record: dict, name: str, path: Path) -> float:
+    value = _find(record, name)
+    if value is _MISSING:
+        raise ResultsError(
+            f"{path}: no metric {name!r} (has {', '.join(sorted(record['metrics']))})"
+        )
     return math.nan if value is None else float(value)
 
 
-def load_seeds(profile: str, paper: str, experiment: str, results_dir=None) -> SeedResults:
-    """Every seed of an experiment (no records when it has not been run)."""
+def _why_ignored(record: dict, seeds, config_digest, data_digest) -> str | None:
+    seed = record.get("provenance", {}).get("seed")
+    if seeds is not None and seed not in seeds:
+        return f"seed {seed} was not asked for"
+    if config_digest is not None and record.get("config_digest") != config_digest:
+        return "written with another config (the experiment's settings changed since)"
+    written_on = record.get("data", {}).get("digest")
+    if data_digest is not None and written_on is not None and written_on != data_digest:
+        return "written on other data (the world was regenerated or another data set was used)"
+    return None
+
+
+def load_seeds(
+    profile: str,
+    paper: str,
+    experiment: str,
+    results_dir=None,
+    *,
+    seeds: Iterable[int] | None = None,
+    config_digest: str | None = None,
+    data_digest: str | None = None,
+) -> SeedResults:
+    """Every seed of an experiment that matches: ``seeds`` (None: any), the config digest and the
+    data digest (None: any); the files left out are in ``ignored`` with their reason."""
     folder = result_path(profile, paper, experiment, 0, results_dir).parent
     paths = sorted(folder.glob("seed*.json"), key=lambda p: int(p.stem.removeprefix("seed")))
-    records = tuple(load_result(p) for p in paths)
-    return SeedResults(profile, paper, experiment, tuple(paths), records)
+    wanted = None if seeds is None else {int(s) for s in seeds}
+    kept, ignored = [], []
+    for path in paths:
+        record = load_result(path)
+        why = _why_ignored(record, wanted, config_digest, data_digest)
+        if why is None:
+            kept.append((path, record))
+        else:
+            ignored.append((path, why))
+    return SeedResults(
+        profile,
+        paper,
+        experiment,
+        tuple(p for p, _ in kept),
+        tuple(r for _, r in kept),
+        tuple(ignored),
+    )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which results a chapter's tables and claims read.
+
+    ``results_dir`` is already scoped (:func:`scope_dir`: the world's tree or a
+    real data set's own); ``seeds`` are the seeds asked for (None: every seed on
+    disk); ``config_digests`` maps 'paper/experiment' to the digest of the
+    config the current code runs at this profile and ``data_digest`` is the
+    digest of the data it runs on: files written with another config or on
+    other data are ignored, never averaged in. None means 'any' for each.
+    """
+
+    profile: str
+    results_dir: Path | None = None
+    seeds: tuple[int, ...] | None = None
+    config_digests: dict[str, str] | None = None
+    data_digest: str | None = None
+    confidence: float = 0.95
+    method: str = "t"
+
+    def load(self, key: str) -> SeedResults:
+        """The selected seeds of experiment ``key`` ('paper/experiment')."""
+        paper, _, experiment = key.partition("/")
+        return load_seeds(
+            self.profile,
+            paper,
+            experiment,
+            self.results_dir,
+            seeds=self.seeds,
+            config_digest=(self.config_digests or {}).get(key),
+            data_digest=self.data_digest,
+        )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from avlib.atomic import write_json
 from avlib.data.cache import DecodedCache
 from avlib.data.datasets import Batches
 from avlib.data.encode import write_video
@@ -28,7 +29,6 @@ from avlib.data.layouts import open_dataset
 from avlib.data.media import load_audio, load_video
 from avlib.data.samplers import AVTSSampler, Curriculum
 from avlib.profiles import project_root
-from avlib.results import write_json_atomic
 
 FPS, SIZE, SR, WINDOW_S = 25, (64, 64), 16000, 1.0
 
@@ -116,7 +116,7 @@ def run(
         "load_average_before_1_5_15": [round(x, 2) for x in load_before],
         "load_average_after_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
-    write_json_atomic(out or project_root() / "benchmarks" / "out" / "cache_bench.json", result)
+    write_json(out or project_root() / "benchmarks" / "out" / "cache_bench.json", result)
     return result
 
 

@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from avlib.atomic import write_json
 from avlib.data.index import DataIndex, Item, Skip
 from avlib.data.media import load_audio, load_image, load_video
 from avlib.errors import ConfigError, DataError
 from avlib.profiles import project_root
-from avlib.results import write_json_atomic
 
 CACHE_VERSION = 1
 SAVE_EVERY = 256  # completed rows between manifest saves during a long build
@@ -203,7 +203,7 @@ class _Table:
             "entries": self.entries,
             "failed": self.failed,
         }
-        write_json_atomic(self.manifest_path, manifest)
+        write_json(self.manifest_path, manifest)
 
     def memmap(self) -> np.ndarray:
         if self.n_rows == 0:
@@ -352,7 +352,7 @@ def _content_keys(memo_path: Path, paths: list[Path], rehash: bool) -> list[str]
                     h.update(chunk)
             seen = memo[str(path)] = [stamp, h.hexdigest()[:32]]
         keys.append(seen[1])
-    write_json_atomic(memo_path, memo)
+    write_json(memo_path, memo)
     return keys
 
 

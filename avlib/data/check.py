@@ -129,9 +129,9 @@ def _run(args: argparse.Namespace) -> int:
     report = check(args.root, strict=args.strict, probe_media=args.probe)
     print(report.to_text())
     if args.json:
-        from avlib.results import write_json_atomic
+        from avlib.atomic import write_json
 
-        write_json_atomic(args.json, report.to_dict())
+        write_json(args.json, report.to_dict())
     return 1 if report.problems else 0
 
 
