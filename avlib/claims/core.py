@@ -1,25 +1,25 @@
-"""The papers' reference numbers and the claims our runs test, with computed verdicts.
+"""Verdict rules shared by every chapter: metrics over seeds, comparisons, gates, claims.
 
-Two registries, kept apart:
+A claim's test is code: ``compare(data, margin) -> Comparison`` over the
+aggregated seeds of the experiments it ``reads``. Before the comparison is
+read, the claim's **gates** must hold: each gate is a comparison of its own
+(the pretext task above chance by a stated margin, a baseline above a stated
+floor, a learning curve that flattened) that says the runs under the claim
+learnt at all. The verdict, from the comparison's confidence interval:
 
-- :data:`REFERENCES`: every number of PAPERS.md's reference tables, each with
-  its paper, the table or section it comes from, a citation key of
-  ``book/references.bib`` and units. They are the *papers'* numbers, shown
-  beside ours and never as ours; a figure the papers do not give is a
-  reference with ``value=None`` that prints "not found".
-- :data:`CLAIMS`: every claim of PAPERS.md. A claim's test is code: ``compare(data,
-  margin) -> Comparison`` over the aggregated seeds of the experiments it
-  ``reads``; the verdict follows from the comparison's confidence interval:
+- ``reproduced``: the interval lies entirely on the claim's side of the margin;
+- ``not reproduced``: it lies entirely on the other side, and every gate holds;
+- ``inconclusive``: it straddles the margin, there is one seed only (no
+  interval), or the runs are not evidence: a gate failed or a training run
+  was flagged (``stuck_at_chance``). Those read ``inconclusive (under-trained:
+  <which gate>)``; a failed gate can never yield ``not reproduced``, because a
+  reader takes that as evidence against the paper;
+- ``no results yet``: an experiment it reads has no results for the
+  selection (profile, seeds, config, data), or its chapter has not attached a
+  test yet. Never a made-up verdict.
 
-  - ``reproduced``: the interval lies entirely on the claim's side of the margin;
-  - ``not reproduced``: it lies entirely on the other side;
-  - ``inconclusive``: it straddles the margin, there is one seed only (no
-    interval), or a run it reads was flagged (e.g. ``stuck_at_chance``);
-  - ``no results yet``: an experiment it reads has no results, or its chapter
-    has not attached a test yet. Never a made-up verdict.
-
-Our metrics are fractions (0.71); the papers' are mostly percentages (71 %);
-:class:`Row` scales ours for display.
+Margins are in the metric's units (fractions for accuracies) and come from the
+paper's own effect (:func:`share_of_gap`), stated next to the claim.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from avlib.results import SeedResults, Summary, difference_ci, load_seeds, mean_ci
+from avlib.results import SeedResults, Selection
+from avlib.stats import Summary, difference_ci, mean_ci
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "no results yet")
 
@@ -56,6 +57,24 @@ class Reference:
         return f"{self.value:g} %" if self.units == "%" else f"{self.value:g} {self.units}"
 
 
+def share_of_gap(a: Reference, b: Reference, share: float = 0.25) -> tuple[float, str]:
+    """A margin from the paper's own effect: ``share`` of (a - b), in our metric's units.
+
+    Percentages become fractions (ours are fractions). Returns the margin and
+    the sentence that justifies it, for the scorecard.
+    """
+    if a.value is None or b.value is None:
+        raise ValueError(f"{a.id} or {b.id} has no number: no margin can come from it")
+    gap = a.value - b.value
+    scale = 0.01 if a.units == "%" else 1.0
+    unit = " points" if a.units == "%" else ""
+    note = (
+        f"{share:g} of the paper's gap ({a.value:g} vs {b.value:g}: {gap:.3g}{unit}, "
+        f"{a.quantity} vs {b.quantity})"
+    )
+    return round(share * gap * scale, 6), note
+
+
 # --- comparisons ---------------------------------------------------------------------------------
 
 
@@ -73,13 +92,23 @@ class Metric:
         """Mean ± CI over seeds."""
         return mean_ci(self.values, self.confidence, self.method)
 
+    def combine(self, label: str, fn: Callable, *others: Metric) -> Metric:
+        """A per-seed function of this metric and others measured on the same seeds."""
+        for o in others:
+            if o.seeds != self.seeds:
+                raise ValueError(f"{o.label} and {self.label} come from different seeds")
+        values = tuple(
+            float(fn(*vals)) for vals in zip(self.values, *(o.values for o in others), strict=True)
+        )
+        return Metric(label, self.seeds, values, self.confidence, self.method)
+
 
 @dataclass(frozen=True)
 class Comparison:
     """A tested inequality: estimate and CI of a difference, its margin and verdict."""
 
     label: str
-    kind: str  # greater | at_least | close_to | all_of
+    kind: str  # greater | at_least | at_most | close_to | all_of
     estimate: float
     ci_low: float
     ci_high: float
@@ -87,8 +116,13 @@ class Comparison:
     verdict: str
     parts: tuple[Comparison, ...] = ()
 
+    @property
+    def holds(self) -> bool:
+        """True when the comparison holds beyond its interval (verdict 'reproduced')."""
+        return self.verdict == "reproduced"
+
     def describe(self) -> str:
-        """One line: 'a - b = 0.12 [0.08, 0.16], margin 0.05 (greater): reproduced'."""
+        """One line: 'a - b = 0.12 [0.08, 0.16], margin 0.05 (greater)'."""
         if self.parts:
             return "; ".join(p.describe() for p in self.parts)
         ci = f"[{self.ci_low:.3g}, {self.ci_high:.3g}]"
@@ -97,9 +131,7 @@ class Comparison:
 
 def _difference(a: Metric, b: Metric | float) -> tuple[str, Summary]:
     if not isinstance(b, Metric):
-        s = a.summary()
-        shifted = Summary(s.mean - b, s.ci_low - b, s.ci_high - b, s.std, s.n, s.confidence)
-        return f"{a.label} - {b:g}", shifted
+        return f"{a.label} - {b:g}", a.summary().shifted(b)
     paired = a.seeds == b.seeds
     s = difference_ci(a.values, b.values, paired=paired, confidence=a.confidence, method=a.method)
     return f"{a.label} - {b.label}", s
@@ -114,6 +146,8 @@ def _compare(kind: str, a: Metric, b: Metric | float, margin: float) -> Comparis
         verdict = _side(low > margin, high <= margin)
     elif kind == "at_least":
         verdict = _side(low >= -margin, high < -margin)
+    elif kind == "at_most":
+        verdict = _side(high <= margin, low > margin)
     else:  # close_to
         verdict = _side(-margin <= low and high <= margin, high < -margin or low > margin)
     return Comparison(label, kind, s.mean, low, high, margin, verdict)
@@ -131,6 +165,11 @@ def greater(a: Metric, b: Metric | float, margin: float = 0.0) -> Comparison:
 def at_least(a: Metric, b: Metric | float, margin: float = 0.0) -> Comparison:
     """The claim 'a is at least as good as b': mean(a) - mean(b) >= -margin."""
     return _compare("at_least", a, b, margin)
+
+
+def at_most(a: Metric, b: Metric | float, margin: float = 0.0) -> Comparison:
+    """'a exceeds b by no more than margin': mean(a) - mean(b) <= margin (e.g. a curve's gain)."""
+    return _compare("at_most", a, b, margin)
 
 
 def close_to(a: Metric, b: Metric | float, margin: float) -> Comparison:
@@ -180,8 +219,34 @@ class _ExperimentView:
         label = f"{self.results.key}:{name}"
         return Metric(label, self.results.seeds, values, self.confidence, self.method)
 
+    def has(self, name: str) -> bool:
+        """Whether every seed recorded the metric (world-only numbers are absent on real data)."""
+        return self.results.has(name)
 
-# --- claims ------------------------------------------------------------------------------------
+
+# --- gates and claims --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the runs under a claim must show before its comparison means anything.
+
+    ``test(data)`` returns a comparison that must hold (its whole interval on
+    the right side of its floor), e.g. ``greater(avc, 0.5, 0.05)``.
+    """
+
+    name: str  # short, for the scorecard: "AVC above chance"
+    test: Callable[[ClaimData], Comparison]
+    why: str = ""  # why this floor
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate's outcome."""
+
+    name: str
+    holds: bool
+    evidence: str
 
 
 @dataclass(frozen=True)
@@ -194,6 +259,15 @@ class ClaimResult:
     comparison: Comparison | None
     margin: float | None
     seeds: dict[str, int] = field(default_factory=dict)  # experiment -> number of seeds
+    gates: tuple[GateResult, ...] = ()
+    under_trained: str | None = None  # the failed gate(s), when the verdict rests on them
+
+    @property
+    def label(self) -> str:
+        """The verdict as the book prints it: 'inconclusive (under-trained: AVC above chance)'."""
+        if self.under_trained:
+            return f"{self.verdict} (under-trained: {self.under_trained})"
+        return self.verdict
 
 
 @dataclass(frozen=True)
@@ -207,35 +281,62 @@ class Claim:
     reads: tuple[str, ...] = ()  # "paper/experiment" results it compares
     compare: Callable[[ClaimData, float], Comparison] | None = None
     margin: float = 0.0  # in the metric's units (fractions for accuracies)
+    margin_note: str = ""  # where the margin comes from (a share of the paper's effect)
+    gates: tuple[Gate, ...] = ()
+    section: str = ""  # anchor of the chapter section that produces it
 
-    def evaluate(
-        self, profile: str, results_dir=None, confidence: float = 0.95, method: str = "t"
-    ) -> ClaimResult:
-        """The verdict from the results on disk (see the module docstring for the rules)."""
+    def evaluate(self, sel: Selection) -> ClaimResult:
+        """The verdict from the selected results (see the module docstring for the rules)."""
         if self.compare is None or not self.reads:
             reason = "no test attached yet (its chapter is not written)"
             return ClaimResult(self.id, "no results yet", reason, None, None)
-        loaded = {}
-        for key in self.reads:
-            paper, _, experiment = key.partition("/")
-            loaded[key] = load_seeds(profile, paper, experiment, results_dir)
+        loaded = {key: sel.load(key) for key in self.reads}
         seeds = {k: len(v.records) for k, v in loaded.items()}
         missing = [k for k, n in seeds.items() if n == 0]
         if missing:
-            reason = f"no results yet for {', '.join(missing)} at profile {profile}"
+            reason = f"no results yet for {', '.join(missing)} at profile {sel.profile}"
+            ignored = sum(len(loaded[k].ignored) for k in missing)
+            if ignored:
+                reason += f" ({ignored} older or foreign results files ignored)"
             return ClaimResult(self.id, "no results yet", reason, None, self.margin, seeds)
-        comparison = self.compare(ClaimData(loaded, confidence, method), self.margin)
+        data = ClaimData(loaded, sel.confidence, sel.method)
+        gates = tuple(_run_gate(g, data) for g in self.gates)
+        comparison = self.compare(data, self.margin)
+        failed = [g.name for g in gates if not g.holds]
         flagged = [
             f"{key} seed {seed}: {', '.join(flags)}"
             for key, results in loaded.items()
             for seed, flags in results.flags.items()
         ]
         if flagged:
-            reason = "runs flagged, not published as a finding: " + "; ".join(flagged)
-            return ClaimResult(self.id, "inconclusive", reason, comparison, self.margin, seeds)
+            failed.append("training flagged (" + "; ".join(flagged) + ")")
+        if failed:  # not evidence either way, whatever the comparison says
+            evidence = [g.evidence for g in gates if not g.holds] + flagged
+            reason = f"{comparison.describe()}; not evidence: " + "; ".join(evidence)
+            return ClaimResult(
+                self.id,
+                "inconclusive",
+                reason,
+                comparison,
+                self.margin,
+                seeds,
+                gates,
+                ", ".join(failed),
+            )
         return ClaimResult(
-            self.id, comparison.verdict, comparison.describe(), comparison, self.margin, seeds
+            self.id,
+            comparison.verdict,
+            comparison.describe(),
+            comparison,
+            self.margin,
+            seeds,
+            gates,
         )
+
+
+def _run_gate(gate: Gate, data: ClaimData) -> GateResult:
+    c = gate.test(data)
+    return GateResult(gate.name, c.holds, f"{gate.name}: {c.describe()} -> {c.verdict}")
 
 
 # --- tables ------------------------------------------------------------------------------------
