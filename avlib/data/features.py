@@ -16,14 +16,19 @@ from torch.nn import functional as F
 
 
 class L3LogSpectrogram(nn.Module):
-    """L3-Net's input: log power spectrogram of 0.01 s Hann windows with half overlap, no centre padding.
+    """L3-Net's input: log power spectrogram of Hann windows with half overlap, no centre padding.
 
-    At 48 kHz a window is 480 samples, the hop 240 and the FFT 512 points, so
-    1 s gives 257 x 199 (PAPERS.md, L3). At other rates the window stays
-    0.01 s and the FFT the next power of two (16 kHz: 129 x 199).
+    At 48 kHz with the paper's 0.01 s windows a window is 480 samples, the hop
+    240 and the FFT 512 points, so 1 s gives 257 x 199 (PAPERS.md, L3). At
+    other rates the FFT is the next power of two of the window. With
+    ``n_mels`` the same power spectrogram is pooled into that many mel bands
+    before the log (the CPU presets: a few linear bins at 16 kHz would lump
+    every low-pitched source together).
     """
 
-    def __init__(self, sr: int = 48000, window_s: float = 0.01, eps: float = 1e-10):
+    def __init__(
+        self, sr: int = 48000, window_s: float = 0.01, n_mels: int | None = None, eps: float = 1e-10
+    ):
         super().__init__()
         win = round(window_s * sr)
         n_fft = 2 ** math.ceil(math.log2(win))
@@ -32,11 +37,19 @@ class L3LogSpectrogram(nn.Module):
         self.spec = torchaudio.transforms.Spectrogram(
             n_fft=n_fft, win_length=win, hop_length=win // 2, center=False, power=2.0
         )
+        self.mel = (
+            torchaudio.transforms.MelScale(n_mels, sr, f_min=20.0, n_stft=n_fft // 2 + 1)
+            if n_mels
+            else None
+        )
         self.sr, self.n_fft, self.eps = sr, n_fft, eps
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        """(B, S) -> (B, 1, n_fft // 2 + 1, frames)."""
-        return torch.log(self.spec(F.pad(audio, self.pad)) + self.eps).unsqueeze(1)
+        """(B, S) -> (B, 1, n_fft // 2 + 1 or n_mels, frames)."""
+        power = self.spec(F.pad(audio, self.pad))
+        if self.mel is not None:
+            power = self.mel(power)
+        return torch.log(power + self.eps).unsqueeze(1)
 
 
 class LogMel(nn.Module):
