@@ -87,12 +87,15 @@ def scene_clip(
     classes: list[str],
     distractors: bool = True,
     unique_bed: bool = False,
+    bed_scene: str | None = None,
 ) -> Clip:
     """A scene with sounding objects of ``classes`` (Kinetics-Sounds / Flickr-SoundNet analogue).
 
-    ``unique_bed`` renders a fresh ambient bed (when the scene is a label, as
-    for SoundNet's teachers) instead of an excerpt of the shared corpus.
+    ``unique_bed`` renders a fresh ambient bed instead of an excerpt of the
+    shared corpus; ``bed_scene`` (default: ``scene``) is the scene the bed
+    sounds like, so the picture and the ambience can disagree.
     """
+    bed_scene = bed_scene or scene
     size, fps, sr = preset.size, preset.fps, preset.sr
     n_frames, n = int(round(duration * fps)), int(round(duration * sr))
     pad = max(2, int(PAD_FRAC * size))
@@ -145,9 +148,9 @@ def scene_clip(
             level, rms(audio), rng.uniform(*preset.offscreen_snr_db)
         )
     bed = (
-        scenes.scene_bed(scene, rng, n, sr)
+        scenes.scene_bed(bed_scene, rng, n, sr)
         if unique_bed
-        else scenes.ambient_excerpt(scene, rng, n, sr)
+        else scenes.ambient_excerpt(bed_scene, rng, n, sr)
     )
     audible = foreground if classes or offscreen else None
     mix, bed_db, noise_db = _mix(rng, preset, audible, bed, preset.bed_snr_db)
@@ -159,6 +162,7 @@ def scene_clip(
     truth = {
         "labels": list(classes),
         "scene": scene,
+        "bed_scene": bed_scene,
         "boxes": _frame_boxes([crop_alpha[i] for i in src_idx])
         if src_idx
         else [[] for _ in range(n_frames)],

@@ -134,16 +134,20 @@ def plan_kinetics_sounds(p: WorldPreset, seed: int) -> Plan:
                 vid, start = next(ids), int(rng.integers(0, 290))
                 end = start + p.ks_clip_s
                 out = f"{split}/{label}/{vid}_{start:06d}_{end:06d}.mp4"
+                scene = str(rng.choice(scenes.SCENES))
+                independent = rng.random() < p.ks_bed_scene_independent
+                bed_scene = str(rng.choice(scenes.SCENES)) if independent else scene
                 items.append(
                     (
                         "scene_video",
                         (out,),
                         {
                             "classes": [label],
-                            "scene": str(rng.choice(scenes.SCENES)),
+                            "scene": scene,
+                            "bed_scene": bed_scene,
                             "duration": float(p.ks_clip_s),
                             "source_id": vid,
-                            "unique_bed": False,
+                            "unique_bed": True,
                         },
                     )
                 )

@@ -62,6 +62,7 @@ def render_job(
                 spec["scene"],
                 spec["classes"],
                 unique_bed=spec["unique_bed"],
+                bed_scene=spec.get("bed_scene"),
             )
         elif job.render == "talking":
             speaker = speaker_for(seed, spec["speaker"])

@@ -18,7 +18,7 @@ generalisation to unseen sources, as ESC-50's folds do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -61,7 +61,7 @@ class SoundClass:
 
 R = Range
 S = SoundClass
-CLASSES: tuple[SoundClass, ...] = (
+_WRITTEN: tuple[SoundClass, ...] = (
     # --- the 34 Kinetics-Sounds classes, each bound to a look ---
     S("blowing nose", "noise", (700, 1500), "poisson", (0.5, 1.0), (0.35, 0.7), {"bw": R(0.4, 0.8), "attack": 0.05, "release": 0.25, "am_rate": R(18, 30), "am_depth": 0.4}, "vibrate", Look("ellipse", "solid", 0.95), esc10=True),
     S("bowling", "noise", (120, 260), "poisson", (0.4, 0.8), (0.8, 1.4), {"bw": 0.9, "sweep": R(0.8, 1.5), "attack": 0.5, "release": 0.05, "crackle": 0.3}, "swing", Look("disc", "dots", 0.62)),
@@ -117,11 +117,6 @@ CLASSES: tuple[SoundClass, ...] = (
 )  # fmt: skip
 del R, S
 
-CLASS_NAMES: tuple[str, ...] = tuple(c.name for c in CLASSES)
-BY_NAME: dict[str, SoundClass] = {c.name: c for c in CLASSES}
-KINETICS_SOUNDS: tuple[str, ...] = tuple(c.name for c in CLASSES if c.look is not None)
-AUDIO_ONLY: tuple[str, ...] = tuple(c.name for c in CLASSES if c.look is None)
-ESC10: tuple[str, ...] = tuple(c.name for c in CLASSES if c.esc10)
 FINE_PAIRS: tuple[tuple[str, str], ...] = (
     ("playing guitar", "fingerpicking"),
     ("playing piano", "playing keyboard"),
@@ -132,6 +127,38 @@ FINE_PAIRS: tuple[tuple[str, str], ...] = (
     ("rising chirp", "falling chirp"),
     ("slow pulse train", "fast pulse train"),
 )
+GOLDEN = 0.618033988749895  # hue step: consecutive families land far apart on the colour circle
+
+
+def _spread_hues(classes: tuple[SoundClass, ...], pairs) -> tuple[SoundClass, ...]:
+    """Give every look family its own hue, golden-ratio spaced; a fine pair shares one (+0.04).
+
+    The hand-written hues above bunched 16 of the 34 bound classes into the
+    red-yellow range, so at a small vision input many objects differed in hue
+    only by a few hundredths; spreading them keeps shape and texture as
+    written and makes colour a real cue, except within ``FINE_PAIRS``.
+    """
+    partner = {b: a for a, b in pairs} | {a: a for a, _ in pairs}
+    families: list[str] = []
+    out = []
+    for c in classes:
+        if c.look is None:
+            out.append(c)
+            continue
+        family = partner.get(c.name, c.name)
+        if family not in families:
+            families.append(family)
+        hue = (families.index(family) * GOLDEN) % 1.0 + (0.04 if family != c.name else 0.0)
+        out.append(replace(c, look=replace(c.look, hue=round(hue % 1.0, 4))))
+    return tuple(out)
+
+
+CLASSES: tuple[SoundClass, ...] = _spread_hues(_WRITTEN, FINE_PAIRS)
+CLASS_NAMES: tuple[str, ...] = tuple(c.name for c in CLASSES)
+BY_NAME: dict[str, SoundClass] = {c.name: c for c in CLASSES}
+KINETICS_SOUNDS: tuple[str, ...] = tuple(c.name for c in CLASSES if c.look is not None)
+AUDIO_ONLY: tuple[str, ...] = tuple(c.name for c in CLASSES if c.look is None)
+ESC10: tuple[str, ...] = tuple(c.name for c in CLASSES if c.esc10)
 
 
 def _spread(lo: float, hi: float, spread: float, log: bool) -> tuple[float, float]:

@@ -152,7 +152,7 @@ def motion_tracks(
     size: int,
     onsets: np.ndarray,
     envelope: np.ndarray,
-    radius_frac: tuple[float, float] = (0.1, 0.18),
+    radius_frac: tuple[float, float] = (0.13, 0.21),
 ) -> dict[str, np.ndarray]:
     """Per-frame cx, cy, radius, angle (pixels, radians) for an object whose motion follows its sound."""
     times = np.arange(n_frames) / fps
