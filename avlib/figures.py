@@ -95,18 +95,3 @@ def save_figure(
         fig.savefig(path, format=fmt)
         paths.append(path)
     return paths
-
-
-def training_curves(
-    records: Sequence[dict], keys: Sequence[str] = ("loss",), x: str = "step", title: str = ""
-) -> Figure:
-    """Curves of ``keys`` from trainer records (TrainResult.steps or .history) against ``x``."""
-    fig = Figure()
-    ax = fig.add_subplot()
-    for colour, key in zip(palette(len(keys)), keys, strict=True):
-        points = [(r[x], r[key]) for r in records if key in r]
-        if points:
-            ax.plot(*zip(*points, strict=True), color=colour, label=key)
-    ax.set(xlabel=x, title=title)
-    ax.legend(frameon=False)
-    return fig

@@ -74,6 +74,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty (Adam's, not AdamW's; L3 used 1e-5)
     momentum: float = 0.9  # sgd only
     scheduler: str = "none"  # none | cosine (per step) | step (per epoch) | plateau (per epoch)
+    warmup_steps: int = 0  # cosine: linear warm-up from lr / warmup_steps over these steps
     step_epochs: int = 30  # step: multiply lr by gamma every step_epochs epochs
     gamma: float = 0.1  # step and plateau factor (AVTS: x0.1)
     plateau_epochs: int = 5  # plateau: reduce once the metric has not improved this many epochs
@@ -106,7 +107,7 @@ class TrainConfig:
         if self.resume and not self.checkpoint_dir:
             raise ConfigError("resume=True needs a checkpoint_dir")
         counts = {"log_every": 1, "chance_window": 1, "plateau_epochs": 1, "step_epochs": 1}
-        for name, low in {**counts, "checkpoint_every": 0}.items():
+        for name, low in {**counts, "checkpoint_every": 0, "warmup_steps": 0}.items():
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} must be at least {low}, got {getattr(self, name)}")
 
@@ -237,7 +238,14 @@ def _optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Opti
 
 def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
     if cfg.scheduler == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+        warm = min(cfg.warmup_steps, max(total_steps - 1, 0))
+
+        def factor(step: int) -> float:  # lr multiplier before optimiser step ``step + 1``
+            if step < warm:
+                return (step + 1) / warm
+            return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total_steps - warm)))
+
+        return torch.optim.lr_scheduler.LambdaLR(opt, factor)
     if cfg.scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_epochs, gamma=cfg.gamma)
     if cfg.scheduler == "plateau":  # torch reduces once bad epochs > patience

@@ -7,10 +7,9 @@ import torch
 from avlib.data.cache import DecodedCache
 from avlib.data.datasets import Batches, clip_batches
 from avlib.data.encode import write_video
-from avlib.data.evalsets import FixedSampler, eval_set_name, fixed_eval_set
 from avlib.data.layouts import open_dataset
 from avlib.data.samplers import AVCSampler, AVTSSampler, Curriculum, OffsetCandidatesSampler
-from avlib.errors import ConfigError, MetadataError
+from avlib.errors import ConfigError
 from tests import trees
 from tests.mediafiles import frame_index, ramp_frames
 
@@ -159,29 +158,6 @@ def test_clip_batches_serve_whole_audio_clips_with_class_labels(tmp_path):
 def test_mismatched_sampler_is_refused(arrays):
     with pytest.raises(ConfigError, match="sampler is for"):
         Batches(arrays, AVCSampler(N_CLIPS + 1, T), 4)
-
-
-def test_fixed_eval_set_round_trips_through_its_csv(arrays, tmp_path):
-    sampler = OffsetCandidatesSampler(
-        N_CLIPS, T, n_candidates=4, max_offset=6, samples_per_epoch=12, seed=7
-    )
-    name = eval_set_name("offsets", "flickr", "test", 12, 7, k=4, max=6)
-    assert name == "offsets_flickr_test_n12_seed7_k4_max6.csv"
-    fixed = fixed_eval_set(sampler, arrays.items, tmp_path / name)
-    drawn = sampler.windows(0)
-    for field in (
-        "video_clip",
-        "video_start",
-        "audio_clip",
-        "audio_start",
-        "label",
-        "offset_frames",
-    ):
-        assert np.array_equal(getattr(fixed, field), getattr(drawn, field)), field
-    serve = FixedSampler(fixed, N_CLIPS, T, video_frames=5, audio_frames=5)
-    assert len(list(Batches(arrays, serve, 4))) == 3
-    with pytest.raises(MetadataError, match="not in the index"):
-        fixed_eval_set(sampler, arrays.items[:2], tmp_path / name)
 
 
 def test_hand_built_lrw_tree_flows_to_offset_candidate_batches(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from avlib.errors import ConfigError
-from avlib.figures import palette, save_figure, training_curves, use_style
+from avlib.figures import palette, save_figure, use_style
 
 
 def test_style_and_palette():
@@ -24,7 +24,18 @@ def test_save_figure_writes_png_and_svg(tmp_path):
         save_figure(fig, "../escape", tmp_path)
 
 
-def test_training_curves_from_trainer_records():
-    steps = [{"step": i, "loss": 1 / (i + 1), "acc": i / 10} for i in range(10)]
-    fig = training_curves(steps, ["loss", "acc"])
-    assert [line.get_label() for line in fig.axes[0].lines] == ["loss", "acc"]
+def test_learning_curves_draw_loss_with_chance_and_held_out_accuracy(tmp_path):
+    from avlib import report
+    from avlib.results import Selection, save_result
+
+    history = [{"step": 10 * i, "loss": 0.7 - 0.01 * i, "chance_loss": 0.693, "val_acc": 0.5 + i / 50}
+               for i in range(1, 6)]  # fmt: skip
+    for seed in (0, 1):
+        save_result(profile="smoke", paper="toy", experiment="a", seed=seed, metrics={},
+                    results_dir=tmp_path, extra={"history": {"net": history}})  # fmt: skip
+    fig = report.learning_curves({"net": ("toy/a", "net")}, Selection("smoke", tmp_path))
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.lines) == 3 and loss_ax.lines[0].get_ydata()[0] == pytest.approx(0.69)
+    assert any(c.get_linestyle() == "--" for c in loss_ax.get_lines()), "the chance level"
+    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["seed 0", "seed 1"]
+    assert acc_ax.lines[0].get_ydata()[-1] == pytest.approx(60.0)

@@ -7,7 +7,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from avlib.errors import ConfigError
-from avlib.eval.probes import extract_features, fold_probe, sliding_windows
+from avlib.eval.probes import extract_features, fold_probe, make_probe, sliding_windows
 
 
 def test_linear_svm_on_digits_reaches_the_known_95_percent():
@@ -63,18 +63,31 @@ class Tiny(nn.Module):
         h = self.bn(self.conv(audio.unsqueeze(1)))
         return self.fc(h.mean(-1))
 
+    def feature_taps(self, modality):
+        return {"conv": self.conv, "bn": self.bn}
+
 
 def test_extract_features_taps_layers_pools_them_and_keeps_labels():
     model = Tiny().train()
     batches = [{"audio": torch.randn(3, 10), "label": torch.tensor([0, 1, 2])} for _ in range(2)]
-    feats = extract_features(model.embed_audio, batches, ["conv", "bn"], keep=("label",))
-    assert feats["output"].shape == (6, 2) and feats["conv"].shape == (6, 4)
+    feats = extract_features(model, batches, "audio", ["conv", "bn"], keep=("label",))
+    assert feats["embedding"].shape == (6, 2) and feats["conv"].shape == (6, 4)
     assert feats["label"].tolist() == [0, 1, 2, 0, 1, 2]
     x = batches[0]["audio"]
     with torch.no_grad():
         expected = model.conv(x.unsqueeze(1)).amax(-1)
-    maxed = extract_features(model.embed_audio, batches[:1], ["conv"], pool="max")
+    maxed = extract_features(model, batches[:1], "audio", ["conv"], pool="max")
     assert np.allclose(maxed["conv"], expected.numpy(), atol=1e-6)
     assert model.training, "extract_features must restore the model's mode"
-    with pytest.raises(ConfigError, match=r"no layer 'conv9'.*conv, bn, fc"):
-        extract_features(model.embed_audio, batches, ["conv9"])
+    with pytest.raises(ConfigError, match=r"no layer conv9 to tap \(layers: conv, bn\)"):
+        extract_features(model, batches, "audio", ["conv9"])
+
+
+def test_pca_probe_compares_layers_at_one_dimension():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 30)
+    folds = np.tile(np.arange(5), 24)
+    wide = rng.standard_normal((120, 200)) + np.eye(4)[labels].repeat(50, axis=1)
+    result = fold_probe(wide, labels, folds, classifier="logistic", C=1.0, pca=8)
+    assert result.accuracy > 0.9
+    assert make_probe("logistic", pca=8).steps[1][1].n_components == 8

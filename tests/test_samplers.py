@@ -174,3 +174,24 @@ def test_impossible_configurations_raise_config_error():
         OffsetCandidatesSampler(4, T, n_candidates=40, max_offset=10)
     with pytest.raises(ConfigError, match="at least 2 clips"):
         AVCSampler(1, T, samples_per_epoch=4).windows()
+
+
+def test_same_group_negatives_share_the_positive_clips_group():
+    from avlib.data.samplers import AVCSampler
+
+    groups = np.array([0, 0, 1, 1, 1, 2, 2, 0])
+    s = AVCSampler(8, 20, video_frames=1, audio_frames=5, samples_per_epoch=400, groups=groups)
+    w = s.windows(0)
+    neg = w.label == 0
+    assert (w.audio_clip[neg] != w.video_clip[neg]).all()
+    assert (groups[w.audio_clip[neg]] == groups[w.video_clip[neg]]).all()
+    assert s.config()["groups"] == 3
+
+
+def test_a_group_of_one_clip_has_no_same_group_negative():
+    from avlib.data.samplers import AVCSampler
+    from avlib.errors import ConfigError
+
+    s = AVCSampler(3, 20, audio_frames=5, samples_per_epoch=50, groups=np.array([0, 0, 1]))
+    with pytest.raises(ConfigError, match="group 1 has one clip"):
+        s.windows(0)

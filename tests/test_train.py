@@ -314,3 +314,23 @@ def test_torchrun_two_processes_match_the_single_process_loss_curve(tmp_path):
     # measured: 1.2e-7 (float rounding of the gradient all-reduce) over 64 steps
     assert max(abs(a - b) for a, b in zip(ddp_loss, one_loss, strict=True)) < 1e-5
     assert ddp["metrics"]["val_acc"] == pytest.approx(single["metrics"]["val_acc"], abs=0.02)
+
+
+def test_cosine_with_warmup_rises_linearly_then_decays_to_zero():
+    import math as _m
+
+    from avlib.train import TrainConfig, _scheduler
+
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=1.0)
+    sched = _scheduler(opt, TrainConfig(scheduler="cosine", warmup_steps=4), total_steps=20)
+    lrs = []
+    for _ in range(20):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[:4] == pytest.approx([0.25, 0.5, 0.75, 1.0])
+    assert lrs[4] == pytest.approx(1.0) and lrs[-1] == pytest.approx(
+        0.5 * (1 + _m.cos(_m.pi * 15 / 16))
+    )
+    assert all(a >= b for a, b in zip(lrs[4:], lrs[5:], strict=False))

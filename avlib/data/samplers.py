@@ -217,10 +217,22 @@ class PairSampler(ABC):
             )
         return rng.choice(v_all[ok], n)
 
-    def _other_clips(self, rng, clips: np.ndarray) -> np.ndarray:
+    def _other_clips(self, rng, clips: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+        """Another clip for each of ``clips``: any other, or another of the same group."""
         if self.n_clips < 2:
             raise ConfigError("negatives from another clip need at least 2 clips")
-        return (clips + rng.integers(1, self.n_clips, len(clips))) % self.n_clips
+        if groups is None:
+            return (clips + rng.integers(1, self.n_clips, len(clips))) % self.n_clips
+        out = np.empty_like(clips)
+        for g in np.unique(groups[clips]):
+            members = np.flatnonzero(groups == g)
+            if len(members) < 2:
+                raise ConfigError(f"group {g} has one clip: no negative of the same group")
+            mine = groups[clips] == g
+            pos = np.searchsorted(members, clips[mine])
+            pick = (pos + rng.integers(1, len(members), int(mine.sum()))) % len(members)
+            out[mine] = members[pick]
+        return out
 
 
 def _balanced_labels(rng, n: int) -> np.ndarray:
@@ -229,7 +241,12 @@ def _balanced_labels(rng, n: int) -> np.ndarray:
 
 
 class AVCSampler(PairSampler):
-    """L3's audio-visual correspondence: frame(s) + the audio centred on them, same clip or another."""
+    """L3's audio-visual correspondence: frame(s) + the audio centred on them, same clip or another.
+
+    With ``groups`` (one label per clip, e.g. its scene), a negative's audio
+    comes from another clip of the *same* group, so the group alone cannot
+    tell positives from negatives.
+    """
 
     salt = 1
 
@@ -241,8 +258,12 @@ class AVCSampler(PairSampler):
         video_frames: int = 1,
         audio_frames: int = 25,
         samples_per_epoch: int | None = None,
+        groups: np.ndarray | None = None,
         seed: int = 0,
     ):
+        self.groups = None if groups is None else np.asarray(groups)
+        if self.groups is not None and len(self.groups) != n_clips:
+            raise ConfigError(f"{len(self.groups)} group labels for {n_clips} clips")
         super().__init__(
             n_clips,
             clip_frames,
@@ -257,11 +278,15 @@ class AVCSampler(PairSampler):
         clip = self._clips(rng, n)
         label = _balanced_labels(rng, n)
         v = self._aligned_starts(rng, n)
-        other = self._other_clips(rng, clip)
+        other = self._other_clips(rng, clip, self.groups)
         a_clip = np.where(label == 1, clip, other)
         a_free = rng.integers(0, self.clip_frames - self.audio_frames + 1, n)
         a = np.where(label == 1, v + self.align, a_free)
         return Windows(clip, v, a_clip, a, label, np.zeros(n, np.int64), np.where(label == 1, 0, 1))
+
+    def config(self) -> dict:
+        groups = None if self.groups is None else int(np.unique(self.groups).size)
+        return super().config() | {"groups": groups}
 
 
 class AVTSSampler(PairSampler):

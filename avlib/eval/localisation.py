@@ -12,7 +12,11 @@ does). Scores:
   keeps the top half of the pixels instead (as LVS/EZ-VSL code does).
 - **AUC** = area (trapezoid) under fraction(cIoU >= t) for t = 0, 0.05, ..., 1.
 - **AP50** = mean(cIoU >= 0.5).
-- **Pointing game**: the map's maximum (first in row-major order) is in a box.
+- **Pointing game**: the map's maximum is in a box; ties (a flat or
+  up-sampled map has several equal maxima) are broken at random, seeded.
+- Baselines: a **centre prior** (a Gaussian at the frame centre) and a
+  **random point** (expected pointing accuracy = the share of the frame the
+  boxes cover; its maps are uniform noise).
 """
 
 from __future__ import annotations
@@ -30,14 +34,9 @@ Box = Sequence[float]  # [x0, y0, x1, y1] in [0, 1]
 CIOU_THRESHOLDS = np.round(np.arange(21) * 0.05, 2)  # 0, 0.05, ..., 1
 
 
-def similarity_map(
-    vision_map: torch.Tensor, audio_emb: torch.Tensor, size: tuple[int, int] = (224, 224)
-) -> torch.Tensor:
-    """Cosine similarity of (B,D) audio embeddings with (B,D,h,w) vision maps, upsampled to (B,H,W)."""
-    sim = torch.einsum(
-        "bdhw,bd->bhw", F.normalize(vision_map, dim=1), F.normalize(audio_emb, dim=1)
-    )
-    return F.interpolate(sim[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
+def upsample(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B,h,w) maps bilinearly up-sampled to (B,H,W) (e.g. AVOL's grid to the frame)."""
+    return F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
 
 
 def box_mask(boxes: Sequence[Box], size: tuple[int, int]) -> np.ndarray:
@@ -67,10 +66,14 @@ def ciou(pred: np.ndarray, gt: np.ndarray) -> float:
     return float((pred & gt).sum() / (gt.sum() + (pred & ~gt).sum()))
 
 
-def pointing_hit(score_map: np.ndarray, gt: np.ndarray) -> bool:
-    """Whether the map's maximum falls inside the ground truth."""
+def pointing_hit(
+    score_map: np.ndarray, gt: np.ndarray, rng: np.random.Generator | None = None
+) -> bool:
+    """Whether the map's maximum falls inside the ground truth (ties broken at random)."""
     m = np.asarray(score_map)
-    return bool(gt.flat[int(np.argmax(m))])
+    best = np.flatnonzero(m >= m.max() - 1e-9 * max(1.0, abs(float(m.max()))))
+    pick = best[0] if len(best) == 1 else (rng or np.random.default_rng(0)).choice(best)
+    return bool(gt.flat[int(pick)])
 
 
 def auc(cious: Sequence[float]) -> float:
@@ -94,9 +97,10 @@ class LocalisationScores:
 
 
 def localisation_scores(
-    maps, boxes: Sequence[Sequence[Box]], threshold: float | str = 0.5
+    maps, boxes: Sequence[Sequence[Box]], threshold: float | str = 0.5, seed: int = 0
 ) -> LocalisationScores:
-    """Score (N,H,W) maps against each frame's ground-truth boxes."""
+    """Score (N,H,W) maps against each frame's ground-truth boxes (ties broken with ``seed``)."""
+    rng = np.random.default_rng(seed)
     maps = maps.detach().float().cpu().numpy() if torch.is_tensor(maps) else np.asarray(maps)
     if len(maps) != len(boxes):
         raise ConfigError(f"{len(maps)} maps but {len(boxes)} lists of boxes")
@@ -104,7 +108,7 @@ def localisation_scores(
     for m, frame_boxes in zip(maps, boxes, strict=True):
         gt = box_mask(frame_boxes, m.shape)
         cious.append(ciou(binarise(m, threshold), gt))
-        hits.append(pointing_hit(m, gt))
+        hits.append(pointing_hit(m, gt, rng))
     c = np.asarray(cious)
     return LocalisationScores(
         ciou=float(c.mean()),
@@ -122,3 +126,8 @@ def centre_prior_map(size: tuple[int, int] = (224, 224), sigma: float = 0.25) ->
     h, w = size
     ys, xs = (np.arange(h) + 0.5) / h - 0.5, (np.arange(w) + 0.5) / w - 0.5
     return np.exp(-(ys[:, None] ** 2 + xs[None, :] ** 2) / (2 * sigma**2))
+
+
+def random_point_scores(boxes: Sequence[Sequence[Box]], size: tuple[int, int]) -> float:
+    """Expected pointing accuracy of a uniformly random point: the mean share of the frame boxed."""
+    return float(np.mean([box_mask(b, size).mean() for b in boxes]))

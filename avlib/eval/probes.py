@@ -4,16 +4,24 @@ Rows of ``features`` are clips, or windows of clips when ``clip_ids`` is given
 (SoundNet: a clip's windows -> ``decision_function`` -> mean per clip ->
 argmax). Folds are the data set's own (ESC-50's five, DCASE's): train on all
 folds but one, test on it, for every fold; the result is the per-fold
-accuracies and their mean ± 95 % CI.
+accuracies and their mean ± 95 % CI. ``pca=D`` reduces every feature set to D
+dimensions (fitted on each training split) so layers of different widths
+are compared at equal dimension.
+
+Features come from a model through one API: its embedding functions
+(``embed_video`` / ``embed_audio``) and its ``feature_taps(modality)``, the
+layers it names for probing (L3: ``conv1`` ... ``conv4``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -21,7 +29,7 @@ from sklearn.svm import LinearSVC
 from torch import nn
 
 from avlib.errors import ConfigError
-from avlib.results import Summary, mean_ci
+from avlib.stats import Summary, mean_ci
 
 
 @dataclass(frozen=True)
@@ -40,16 +48,24 @@ class ProbeResult:
 
 
 def make_probe(
-    classifier: str = "svm", C: float = 0.01, standardise: bool = True, seed: int = 0
+    classifier: str = "svm",
+    C: float = 0.01,
+    standardise: bool = True,
+    seed: int = 0,
+    pca: int | None = None,
 ) -> Pipeline:
-    """A linear SVM (SoundNet: C = 0.01) or logistic regression, after optional standardisation."""
+    """A linear SVM (SoundNet: C = 0.01) or logistic regression, after optional standardisation
+    and PCA to ``pca`` dimensions."""
     if classifier == "svm":
         model = LinearSVC(C=C, max_iter=20_000, random_state=seed)
     elif classifier == "logistic":
         model = LogisticRegression(C=C, max_iter=5_000, random_state=seed)
     else:
         raise ConfigError(f"unknown probe {classifier!r}: use 'svm' or 'logistic'")
-    return make_pipeline(StandardScaler(), model) if standardise else make_pipeline(model)
+    steps = [StandardScaler()] if standardise else []
+    if pca:
+        steps += [PCA(pca, random_state=seed), StandardScaler()]
+    return make_pipeline(*steps, model)
 
 
 def clip_predictions(
@@ -85,6 +101,7 @@ def fold_probe(
     clip_ids: np.ndarray | None = None,
     test_folds: Sequence[int] | None = None,
     seed: int = 0,
+    pca: int | None = None,
 ) -> ProbeResult:
     """Cross-validate a linear probe over the given folds (each fold tested once)."""
     features, labels, folds = np.asarray(features), np.asarray(labels), np.asarray(folds)
@@ -99,7 +116,9 @@ def fold_probe(
         test = folds == fold
         if test.all() or not test.any():
             raise ConfigError(f"fold {fold} leaves no training or no test data")
-        probe = make_probe(classifier, C, standardise, seed).fit(features[~test], labels[~test])
+        probe = make_probe(classifier, C, standardise, seed, pca).fit(
+            features[~test], labels[~test]
+        )
         clips, predicted = clip_predictions(probe, features[test], clip_ids[test])
         correct = [truth[c] == p for c, p in zip(clips.tolist(), predicted.tolist(), strict=True)]
         accuracies[int(fold)] = float(np.mean(correct))
@@ -115,69 +134,67 @@ def sliding_windows(clips: torch.Tensor, window: int, hop: int) -> tuple[torch.T
     return windows.reshape(n * w, window), np.repeat(np.arange(n), w)
 
 
-def _pool(x, pool: str) -> torch.Tensor:
+POOLS = ("mean", "max", "grid")
+
+
+def _pool(x, pool: str, grid: int) -> torch.Tensor:
     if isinstance(x, tuple | list):
         x = x[0]
-    if x.dim() > 2:  # (B, C, ...) -> global pool over everything after channels
+    if x.dim() > 2:  # (B, C, ...) -> pooled over everything after channels
+        if pool == "grid":  # a fixed spatial grid keeps where, not only what
+            x = F.adaptive_max_pool2d(x.amax(dim=2) if x.dim() == 5 else x, grid)
+            return x.flatten(1).detach().float().cpu()
         x = x.flatten(2)
         x = x.mean(dim=2) if pool == "mean" else x.amax(dim=2)
     return x.detach().float().cpu()
 
 
-def _tap(store: list, pool: str):
-    """A forward hook appending the module's pooled output to ``store``."""
-
-    def hook(_module, _inputs, output):
-        store.append(_pool(output, pool))
-
-    return hook
-
-
 @torch.no_grad()
 def extract_features(
-    model_fn: Callable[[torch.Tensor], torch.Tensor],
+    model: nn.Module,
     batches: Iterable[dict],
+    modality: str = "audio",
     layers: Sequence[str] = (),
     *,
-    input_key: str = "audio",
     keep: Sequence[str] = ("label",),
     pool: str = "mean",
-    module: nn.Module | None = None,
+    grid: int = 4,
     device: str | torch.device = "cpu",
 ) -> dict[str, np.ndarray]:
-    """Features of ``model_fn(batch[input_key])`` for every batch, in eval mode.
+    """Frozen features of every batch, in eval mode (the model's mode is restored).
 
-    Returns ``output`` (the function's globally pooled result), one entry per
-    named layer of ``module`` (default: the module ``model_fn`` is bound to,
-    e.g. ``model.embed_audio``) tapped by a forward hook and globally pooled
-    over everything after the channel dimension, and the batch keys in ``keep``.
+    Returns ``embedding`` (``model.embed_video`` / ``embed_audio`` of
+    ``batch[modality]``), one entry per layer named in ``layers`` (from
+    ``model.feature_taps(modality)``), pooled globally (``mean`` / ``max``) or
+    to a ``grid`` x ``grid`` max-pooled map, and the batch keys in ``keep``.
     """
-    if pool not in ("mean", "max"):
-        raise ConfigError(f"unknown pooling {pool!r}: use 'mean' or 'max'")
-    module = module if module is not None else getattr(model_fn, "__self__", None)
-    if layers and not isinstance(module, nn.Module):
-        raise ConfigError("layer taps need the model: pass module= or a bound method")
-    collected: dict[str, list] = {name: [] for name in ("output", *layers, *keep)}
-    handles = []
-    for name in layers:
-        try:
-            sub = module.get_submodule(name)
-        except AttributeError as e:
-            names = ", ".join(n for n, _ in module.named_modules() if n)
-            raise ConfigError(f"no layer {name!r} in the model (layers: {names})") from e
-        handles.append(sub.register_forward_hook(_tap(collected[name], pool)))
-    was_training = module.training if module is not None else False
-    if module is not None:
-        module.eval()
+    if pool not in POOLS:
+        raise ConfigError(f"unknown pooling {pool!r}: use {', '.join(POOLS)}")
+    embed = {"video": "embed_video", "audio": "embed_audio"}.get(modality)
+    if embed is None:
+        raise ConfigError(f"unknown modality {modality!r}: use 'video' or 'audio'")
+    taps = model.feature_taps(modality) if layers else {}
+    unknown = [name for name in layers if name not in taps]
+    if unknown:
+        raise ConfigError(f"no layer {', '.join(unknown)} to tap (layers: {', '.join(taps)})")
+    collected: dict[str, list] = {name: [] for name in ("embedding", *layers, *keep)}
+    handles = [
+        taps[name].register_forward_hook(
+            lambda _m, _i, out, store=collected[name]: store.append(_pool(out, pool, grid))
+        )
+        for name in layers
+    ]
+    was_training = model.training
+    model.eval()
     try:
         for batch in batches:
-            collected["output"].append(_pool(model_fn(batch[input_key].to(device)), pool))
+            out = getattr(model, embed)(batch[modality].to(device))
+            collected["embedding"].append(_pool(out, "max" if pool == "grid" else pool, grid))
             for key in keep:
                 value = batch[key]
                 collected[key].append(value.cpu() if torch.is_tensor(value) else list(value))
     finally:
         for h in handles:
             h.remove()
-        if module is not None:
-            module.train(was_training)
+        model.train(was_training)
     return {k: np.concatenate([np.asarray(v) for v in vs]) for k, vs in collected.items() if vs}
