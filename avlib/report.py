@@ -1,8 +1,12 @@
-"""What a chapter notebook calls: run experiments over seeds, then tables, summaries and figures.
+"""What every chapter notebook calls: run experiments, then tables, numbers and common figures.
 
-Notebooks stay thin (STYLE rule 7): each cell is one call into this module (or
-:mod:`avlib.claims`), a table or figure, and a ``glue``. Everything here reads
-results files, so a chapter re-renders from results alone.
+Notebooks stay thin (STYLE rule 7): each cell is one call into this module, its
+chapter module (``avlib.chapters.<paper>``) or :mod:`avlib.claims`, a table or
+figure, and a ``glue``. Everything here reads results through a
+:class:`~avlib.results.Selection` (:func:`selection`): the seeds asked for,
+written with the current config on the same data, so a chapter re-renders from
+results alone and never averages in a stale or foreign file. Anything that
+only one paper uses belongs in its chapter module, not here.
 """
 
 from __future__ import annotations
@@ -19,12 +23,23 @@ from pandas.io.formats.style import Styler
 from tqdm.auto import tqdm
 
 from avlib import experiments
-from avlib.claims import CLAIMS, VERDICTS, results_table, scorecard
-from avlib.errors import ResultsError
-from avlib.figures import OURS_COLOUR, PAPER_COLOUR, draw_boxes, palette
+from avlib.claims import VERDICTS, claims, format_ours, results_table, scorecard
+from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette
 from avlib.models import get_config
 from avlib.profiles import results_root
-from avlib.results import load_arrays, load_result, load_seeds, mean_ci
+from avlib.results import Selection, load_arrays, load_result
+
+
+def selection(
+    profile: str,
+    seeds=None,
+    data_root=None,
+    results_dir=None,
+    confidence: float = 0.95,
+    match_data: bool = True,
+) -> Selection:
+    """The results this notebook run reads (see :func:`avlib.experiments.selection`)."""
+    return experiments.selection(profile, seeds, data_root, results_dir, confidence, match_data)
 
 
 def run_experiments(
@@ -48,16 +63,6 @@ def run_experiments(
     return pd.DataFrame(rows, columns=["experiment", "seed", "seconds", "flags"])
 
 
-def summary(
-    key: str, metric: str, profile: str, results_dir=None, scale=100.0, digits=1, unit="%"
-) -> str:
-    """'66.7 ± 2.1 % (3 seeds)' for ``metric`` of experiment ``key`` ('paper/experiment')."""
-    seeds = load_seeds(profile, *key.split("/", 1), results_dir)
-    if not seeds.records:
-        return "no results yet"
-    return mean_ci(seeds.values(metric)).format(scale, digits, unit)
-
-
 def table(df: pd.DataFrame) -> Styler:
     """A DataFrame as the book shows tables: no index column, left-aligned, nothing truncated."""
     return (
@@ -68,58 +73,55 @@ def table(df: pd.DataFrame) -> Styler:
     )
 
 
-def paper_table(rows, profile: str, results_dir=None) -> Styler:
-    """A chapter's 'metric | paper | ours | profile | verdict' table, styled for the book."""
-    return table(results_table(rows, profile, results_dir))
+def paper_table(rows, sel: Selection) -> Styler:
+    """A chapter's 'metric | paper | ours | verdict' table, styled for the book."""
+    return table(results_table(rows, sel))
 
 
-def headline_numbers(headlines: dict, profile: str, results_dir=None) -> dict[str, str]:
-    """{glue name: '66.7 ± 2.1 % (3 seeds)'} for a chapter's {name: (experiment, metric[, scale, digits, unit])}.
-
-    A metric the runs did not record (e.g. a world-only measurement on real data) reads
-    'not measured'.
-    """
+def headline_numbers(headlines: dict, sel: Selection) -> dict[str, str]:
+    """{glue name: '66.7 ± 2.1 % (3 seeds)'} for a chapter's {name: (experiment, metric[, scale,
+    digits, unit])}; a metric the runs did not record reads 'not measured'."""
     out = {}
     for name, (key, metric, *fmt) in headlines.items():
-        try:
-            out[name] = summary(key, metric, profile, results_dir, *fmt)
-        except ResultsError:
-            out[name] = "not measured"
+        scale, digits, unit = fmt + [100.0, 1, "%"][len(fmt) :]
+        out[name] = format_ours(sel, key, metric, scale, digits, unit)
     return out
 
 
-def claims_table(ids: Sequence[str], profile: str, results_dir=None) -> Styler:
-    """The verdict of each claim in ``ids`` with its evidence."""
-    return table(scorecard(profile, results_dir, claims={i: CLAIMS[i] for i in ids}))
+def claims_table(ids: Sequence[str], sel: Selection) -> Styler:
+    """The verdict of each claim in ``ids``, the gates it rests on, its evidence and margin."""
+    known = claims()
+    return table(scorecard(sel, {i: known[i] for i in ids}))
 
 
-def verdict_counts(profile: str, results_dir=None) -> pd.Series:
+def verdict_counts(sel: Selection) -> pd.Series:
     """How many claims have each verdict (every verdict listed, zeros included)."""
-    verdicts = scorecard(profile, results_dir)["verdict"]
+    verdicts = scorecard(sel)["verdict"].str.split(" ").str[0].replace({"not": "not reproduced"})
+    verdicts = verdicts.replace({"no": "no results yet"})
     return verdicts.value_counts().reindex(list(VERDICTS), fill_value=0)
 
 
-def scorecard_table(profile: str, results_dir=None) -> Styler:
-    """Every claim: paper, statement, verdict, evidence (the book's scorecard)."""
-    return table(scorecard(profile, results_dir))
+def scorecard_table(sel: Selection) -> Styler:
+    """Every claim: paper, statement, verdict, gates, evidence (the book's scorecard)."""
+    return table(scorecard(sel))
 
 
 def claim_statements(ids: Sequence[str]) -> Styler:
-    """The claims in ``ids`` as PAPERS.md states them (no verdicts)."""
-    return table(
-        pd.DataFrame([(i, CLAIMS[i].statement) for i in ids], columns=["claim", "statement"])
-    )
+    """The claims in ``ids`` as PAPERS.md states them, with the margin each is tested at."""
+    known = claims()
+    rows = [(i, known[i].statement, known[i].margin_note) for i in ids]
+    return table(pd.DataFrame(rows, columns=["claim", "statement", "margin (from the paper)"]))
+
+
+def verdict(claim_id: str, sel: Selection) -> str:
+    """The computed verdict of one claim, as the book prints it."""
+    return claims()[claim_id].evaluate(sel).label
 
 
 def dataclass_table(obj) -> Styler:
     """A dataclass instance as a two-column table (setting, value)."""
     rows = [(f.name, str(getattr(obj, f.name))) for f in dataclasses.fields(obj)]
     return table(pd.DataFrame(rows, columns=["setting", "value"]))
-
-
-def verdict(claim_id: str, profile: str, results_dir=None) -> str:
-    """The computed verdict of one claim."""
-    return CLAIMS[claim_id].evaluate(profile, results_dir).verdict
 
 
 def config_table(model: str, profile: str, fields: Sequence[str] | None = None) -> Styler:
@@ -130,21 +132,45 @@ def config_table(model: str, profile: str, fields: Sequence[str] | None = None) 
     return table(pd.DataFrame(rows, columns=["setting", "paper", profile]).astype(str))
 
 
-def figure_dir(profile: str, paper: str, results_dir=None) -> Path:
+def provenance_table(keys: Sequence[str], sel: Selection) -> Styler:
+    """Per experiment: seeds, data, git sha, device and wall time of the runs the tables read."""
+    rows = []
+    for key in keys:
+        seeds = sel.load(key)
+        for rec in seeds.records:
+            prov, data = rec["provenance"], rec.get("data", {})
+            where = (
+                f"world {data.get('preset')} ({str(data.get('digest'))[:10]})"
+                if data.get("source") == "world"
+                else str(data.get("root", "?"))
+            )
+            skipped = sum(len(d.get("skipped", [])) for d in data.get("datasets", {}).values())
+            rows.append(
+                (key, prov["seed"], where, skipped, prov["git_sha"][:12], prov["device"],
+                 f"{prov['wall_time_s']:.0f}")
+            )  # fmt: skip
+        if seeds.ignored:
+            rows.append((key, "-", f"{len(seeds.ignored)} older or foreign files ignored",
+                         "", "", "", ""))  # fmt: skip
+    columns = ["experiment", "seed", "data", "files skipped", "git sha", "device", "seconds"]
+    return table(pd.DataFrame(rows, columns=columns))
+
+
+def figure_dir(sel: Selection, paper: str) -> Path:
     """Where a chapter's figures are saved (beside its results)."""
-    return results_root(results_dir) / profile / paper / "figures"
+    return results_root(sel.results_dir) / sel.profile / paper / "figures"
 
 
-def arrays(key: str, profile: str, seed: int, results_dir=None) -> dict:
-    """The arrays an experiment saved for one seed (embeddings, maps, ...)."""
-    paper, experiment = key.split("/", 1)
-    return load_arrays(results_root(results_dir) / profile / paper / experiment / f"seed{seed}.npz")
-
-
-def record(key: str, profile: str, seed: int, results_dir=None) -> dict:
-    """One seed's results record (metrics, config, extra)."""
-    seeds = load_seeds(profile, *key.split("/", 1), results_dir)
+def record(key: str, sel: Selection, seed: int) -> dict:
+    """One selected seed's results record (metrics, config, extra)."""
+    seeds = sel.load(key)
     return seeds.records[seeds.seeds.index(seed)]
+
+
+def arrays(key: str, sel: Selection, seed: int) -> dict:
+    """The arrays an experiment saved for one selected seed (embeddings, maps, ...)."""
+    seeds = sel.load(key)
+    return load_arrays(seeds.paths[seeds.seeds.index(seed)].with_suffix(".npz"))
 
 
 def paired_bars(
@@ -152,21 +178,21 @@ def paired_bars(
     metrics: Sequence[str],
     baselines: Sequence[str],
     labels: Sequence[str],
-    profile: str,
-    results_dir=None,
+    sel: Selection,
     title: str = "",
     ylabel: str = "accuracy (%)",
+    names: tuple[str, str] = ("trained", "random init"),
 ) -> Figure:
     """Ours vs a baseline for several metrics: bars of the mean over seeds, a dot per seed."""
-    seeds = load_seeds(profile, *key.split("/", 1), results_dir)
+    seeds = sel.load(key)
     fig = Figure(figsize=(6.4, 3.6))
     ax = fig.add_subplot()
     x = np.arange(len(metrics))
-    for offset, names, colour, name in (
-        (-0.2, metrics, OURS_COLOUR, "trained"),
-        (0.2, baselines, PAPER_COLOUR, "random init"),
+    for offset, keys, colour, name in (
+        (-0.2, metrics, OURS_COLOUR, names[0]),
+        (0.2, baselines, PAPER_COLOUR, names[1]),
     ):
-        values = np.array([seeds.values(m) for m in names]) * 100  # (metrics, seeds)
+        values = np.array([seeds.values(m) for m in keys]) * 100  # (metrics, seeds)
         ax.bar(x + offset, values.mean(axis=1), 0.38, color=colour, label=name, alpha=0.85)
         for i, row in enumerate(values):
             ax.scatter(np.full(len(row), x[i] + offset), row, color="black", s=8, zorder=3)
@@ -176,51 +202,42 @@ def paired_bars(
     return fig
 
 
-def loss_curves(key: str, run: str, profile: str, results_dir=None, title: str = "") -> Figure:
-    """Training loss against step for every seed of one training run of an experiment."""
-    seeds = load_seeds(profile, *key.split("/", 1), results_dir)
-    fig = Figure(figsize=(6.4, 3.4))
-    ax = fig.add_subplot()
-    for colour, seed, rec in zip(
-        palette(len(seeds.seeds)), seeds.seeds, seeds.records, strict=True
-    ):
-        steps = rec["steps"][run] if run else rec["steps"]
-        ax.plot(
-            [s["step"] for s in steps],
-            [s["loss"] for s in steps],
-            color=colour,
-            label=f"seed {seed}",
-            alpha=0.8,
-        )
-    ax.axhline(np.log(2), color=PAPER_COLOUR, ls="--", lw=1, label="chance (ln 2)")
-    ax.set(xlabel="step", ylabel="training loss", title=title)
-    ax.legend(frameon=False, fontsize="small")
-    return fig
-
-
-def localisation_grid(data: dict, title: str = "", columns: int = 4) -> Figure:
-    """Frames (top of each pair of rows) and their localisation maps (below), ground-truth boxes in green."""
-    images, maps, boxes, scores = data["images"], data["maps"], data["boxes"], data["ciou"]
-    n = len(images)
-    columns = min(columns, n)
-    lines = -(-n // columns)
-    fig = Figure(figsize=(1.9 * columns, 3.9 * lines))
-    axes = fig.subplots(2 * lines, columns, squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    for i in range(n):
-        h, w = images[i].shape[:2]
-        line, col = divmod(i, columns)
-        for row, overlay in ((2 * line, False), (2 * line + 1, True)):
-            ax = axes[row, col]
-            ax.set_axis_on()
-            ax.imshow(images[i])
-            if overlay:
-                ax.imshow(maps[i], cmap="magma", alpha=0.55)
-            draw_boxes(ax, boxes[i], h, w)
-            ax.set(xticks=[], yticks=[])
-            ax.grid(False)
-        axes[2 * line, col].set_title(f"cIoU {scores[i]:.2f}", fontsize=9)
-    fig.suptitle(title)
+def learning_curves(runs: dict[str, tuple[str, str]], sel: Selection) -> Figure:
+    """Per training run: training loss (with its chance level) and held-out accuracy per epoch,
+    one line per seed; ``runs`` maps a panel title to (experiment, run name)."""
+    fig = Figure(figsize=(6.4, 2.4 * len(runs)))
+    axes = fig.subplots(len(runs), 2, squeeze=False)
+    for (title, (key, run)), (ax_loss, ax_acc) in zip(runs.items(), axes, strict=True):
+        seeds, chance = sel.load(key), []
+        for colour, seed, rec in zip(palette(max(len(seeds.seeds), 1)), seeds.seeds, seeds.records,
+                                     strict=False):  # fmt: skip
+            history = rec["history"][run] if isinstance(rec["history"], dict) else rec["history"]
+            steps = [h["step"] for h in history]
+            ax_loss.plot(steps, [h["loss"] for h in history], color=colour, label=f"seed {seed}")
+            if any("val_acc" in h for h in history):
+                acc = [100 * h["val_acc"] for h in history if "val_acc" in h]
+                ax_acc.plot(steps[-len(acc) :], acc, color=colour, label=f"seed {seed}")
+            chance += [h["chance_loss"] for h in history if "chance_loss" in h]
+        if chance:
+            ax_loss.axhline(chance[-1], color=PAPER_COLOUR, ls="--", lw=1, label="chance")
+        ax_loss.set(title=f"{title}: training loss", xlabel="step")
+        ax_acc.set(title="held-out accuracy (%)", xlabel="step")
+        if seeds.seeds:
+            ax_acc.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def gate_summary(ids: Sequence[str], sel: Selection) -> str:
+    """One sentence on the gates of claims ``ids``: which failed (and so which verdicts are
+    'inconclusive (under-trained)'), or that every gate passed."""
+    known = claims()
+    failed: dict[str, list[str]] = {}
+    for i in ids:
+        for g in known[i].evaluate(sel).gates:
+            if not g.holds:
+                failed.setdefault(g.name, []).append(i)
+    if not failed:
+        return "every gate passed, so each verdict reads the comparison itself"
+    parts = [f"{gate} (so {', '.join(c)} stay inconclusive)" for gate, c in failed.items()]
+    return "these gates failed: " + "; ".join(parts)

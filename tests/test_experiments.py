@@ -52,4 +52,43 @@ def test_console_script_lists_experiments():
     assert script.exists(), f"{script} missing: avlib is not pip-installed in this environment"
     out = subprocess.run([str(script), "train", "--list"], capture_output=True, text=True)
     assert out.returncode == 0 and "world-calibration" in out.stdout
-    assert "l3-kinetics" in out.stdout and "toy-avc" in out.stdout
+    assert "l3-avc" in out.stdout and "toy-avc" in out.stdout
+
+
+def _count_esc(ctx):
+    from avlib.data.layouts import open_dataset
+
+    index = open_dataset(ctx.dataset("esc50"))
+    return experiments.RunOutput(metrics={"files": len(index.items)})
+
+
+experiments.register("test-count-esc", paper="test", config=lambda p: {"v": 1})(_count_esc)
+
+
+def test_a_data_root_run_writes_apart_from_world_results_and_records_its_data(tmp_path):
+    from avlib.results import load_seeds, scope_dir
+    from tests.trees import esc50
+
+    real = esc50(tmp_path / "esc")
+    results = tmp_path / "results"
+    world = experiments.run("test-count-esc", "smoke", 0, "cpu", results, progress=False)
+    ours = experiments.run(
+        "test-count-esc", "smoke", 0, "cpu", results, data_root=real, progress=False
+    )
+    assert world == results / "smoke/test/test-count-esc/seed0.json"
+    assert ours.is_relative_to(scope_dir(results, real)) and ours != world
+    rec, world_rec = load_result(ours), load_result(world)
+    assert rec["data"]["source"] == "data_root" and rec["data"]["root"] == str(real.resolve())
+    assert world_rec["data"]["source"] == "world" and world_rec["data"]["digest"]
+    assert rec["data"]["read"][0]["layout"] == "esc50"
+    assert rec["config"] == {"v": 1} and rec["config_digest"]
+    assert load_seeds("smoke", "test", "test-count-esc", results).values("files").tolist() == [
+        world_rec["metrics"]["files"]
+    ], "a table of world results never sees the real-data run"
+
+
+def test_selection_carries_the_current_config_digest_of_every_experiment():
+    sel = experiments.selection("smoke", [0, 1])
+    assert sel.seeds == (0, 1)
+    digest = experiments.digest_config(experiments.get("toy-avc").config("smoke"))
+    assert sel.config_digests["toy/toy-avc"] == digest

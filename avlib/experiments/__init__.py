@@ -1,16 +1,20 @@
 """Experiment registry: config is code, one module per paper (``avlib/experiments/<paper>.py``).
 
 An experiment is a function ``fn(ctx: RunContext) -> RunOutput`` registered
-under a short name::
+under a short name with the function that gives its config at a profile::
 
-    @register("toy-avc", paper="toy")
+    @register("toy-avc", paper="toy", config=lambda profile: {...})
     def toy_avc(ctx: RunContext) -> RunOutput: ...
 
+The config is known before the run, so a table can tell a results file of the
+current settings from one written by an older version (:func:`selection`).
 :func:`run` seeds, times and calls it, and writes
 ``results/<profile>/<paper>/<name>/seed<S>.json`` through
-:func:`avlib.results.save_result` (rank 0 only under torchrun), with the
-trainer's flags (``stuck_at_chance``), history and logged steps beside the
-metrics. Checkpoints and the JSONL log of a run live in
+:func:`avlib.results.save_result` (rank 0 only under torchrun), with its config
+and digest, the data it read (:func:`data_identity` plus what the run reports),
+the trainer's flags (``stuck_at_chance``), history and logged steps beside the
+metrics. Runs on a real data set (``data_root``) write under their own results
+folder (:func:`avlib.results.scope_dir`). Checkpoints and the JSONL log of a run live in
 ``runs/<profile>/<paper>/<name>/seed<S>/``. Every module in this package is
 imported on first use, so a new chapter only adds its file.
 """
@@ -38,6 +42,8 @@ class RunContext:
     resume: bool = False
     progress: bool = True
     data_root: Path | None = None  # None: the procedural world of this profile
+    config: dict = field(default_factory=dict)  # the experiment's config at this profile
+    used: list = field(default_factory=list)  # layouts read through dataset(), in order
 
     def dataset(self, layout: str, name: str | None = None) -> Path:
         """The data set in ``layout`` under data_root (or the generated world); ``name`` picks one."""
@@ -45,7 +51,9 @@ class RunContext:
         from avlib.data.world import ensure_world
 
         root = self.data_root if self.data_root is not None else ensure_world(self.profile)
-        return locate_dataset(root, layout, name)
+        path = locate_dataset(root, layout, name)
+        self.used.append({"layout": layout, "root": str(path)})
+        return path
 
 
 @dataclass
@@ -53,10 +61,10 @@ class RunOutput:
     """What an experiment function returns: metrics, the config it ran, the trainer's result."""
 
     metrics: dict
-    config: dict
     train: object | None = None  # avlib.train.TrainResult, or {name: TrainResult} for several
     extra: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)  # small arrays for figures, saved as seed<S>.npz
+    data: dict = field(default_factory=dict)  # per data set: items, window, skipped files
 
 
 @dataclass(frozen=True)
@@ -67,20 +75,22 @@ class Experiment:
     paper: str
     fn: Callable[[RunContext], RunOutput]
     description: str
+    config: Callable[[str], dict]  # profile -> the config a run at that profile uses
 
 
 _REGISTRY: dict[str, Experiment] = {}
 _loaded = False
 
 
-def register(name: str, *, paper: str) -> Callable:
-    """Decorator registering ``fn(ctx) -> RunOutput`` as experiment ``name`` of ``paper``."""
+def register(name: str, *, paper: str, config: Callable[[str], dict]) -> Callable:
+    """Decorator registering ``fn(ctx) -> RunOutput`` as experiment ``name`` of ``paper``;
+    ``config(profile)`` is the (JSON-able) config a run at that profile uses."""
 
     def wrap(fn: Callable[[RunContext], RunOutput]) -> Callable[[RunContext], RunOutput]:
         if name in _REGISTRY and _REGISTRY[name].fn is not fn:
             raise ConfigError(f"experiment {name!r} is registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Experiment(name, paper, fn, doc[0] if doc else "")
+        _REGISTRY[name] = Experiment(name, paper, fn, doc[0] if doc else "", config)
         return fn
 
     return wrap
@@ -124,12 +134,15 @@ def run(
     from avlib.checkpoint import seed_everything
     from avlib.distributed import env_rank
     from avlib.profiles import check_data_root, check_profile, project_root, resolve_device
-    from avlib.results import save_arrays, save_result
+    from avlib.results import save_arrays, save_result, scope_dir
 
     exp = get(name)
     check_profile(profile)
     device = resolve_device(device)
+    data_root = None if data_root is None else check_data_root(data_root)
     runs = Path(runs_dir) if runs_dir else project_root() / "runs"
+    if data_root is not None:  # checkpoints of real-data runs apart too
+        runs = scope_dir(runs, data_root)
     ctx = RunContext(
         profile=profile,
         seed=int(seed),
@@ -137,14 +150,17 @@ def run(
         run_dir=runs / profile / exp.paper / name / f"seed{int(seed)}",
         resume=resume,
         progress=progress,
-        data_root=None if data_root is None else check_data_root(data_root),
+        data_root=data_root,
+        config=exp.config(profile),
     )
+
     seed_everything(ctx.seed)
     start = time.perf_counter()
     out = exp.fn(ctx)
     wall = time.perf_counter() - start
     if env_rank() != 0:
         return None
+    identity = data_identity(profile, data_root) if ctx.used else {"source": "none"}
     extra = dict(out.extra)
     if out.train is not None:
         extra.update(_training_record(out.train))
@@ -154,15 +170,75 @@ def run(
         experiment=name,
         seed=ctx.seed,
         metrics=out.metrics,
-        config=out.config,
+        config=ctx.config,
+        data={**identity, "read": ctx.used, "datasets": out.data},
         device=device,
         wall_time_s=wall,
-        results_dir=results_dir,
+        results_dir=scope_dir(results_dir, data_root),
         extra=extra,
     )
     if out.arrays:
         save_arrays(path.with_suffix(".npz"), out.arrays)
     return path
+
+
+def data_identity(profile: str, data_root: str | Path | None = None) -> dict:
+    """The data a run reads: the world's preset and manifest digest, or the real data set's root.
+
+    The world is generated first when it is not there (as a run would).
+    """
+    from avlib.data.world import ensure_world
+    from avlib.data.world.generate import read_manifest
+    from avlib.results import digest
+
+    if data_root is not None:
+        root = Path(data_root).expanduser().resolve()
+        return {"source": "data_root", "root": str(root), "digest": digest(str(root))}
+    root = ensure_world(profile)
+    manifest = read_manifest(root) or {}
+    return {
+        "source": "world",
+        "preset": profile,
+        "root": str(root),
+        "digest": manifest.get("digest"),
+        "counts": manifest.get("counts", {}),
+    }
+
+
+def selection(
+    profile: str,
+    seeds=None,
+    data_root: str | Path | None = None,
+    results_dir: str | Path | None = None,
+    confidence: float = 0.95,
+    match_data: bool = True,
+):
+    """The results a chapter run with these parameters reads: its seeds, written with the
+    current code's config at ``profile`` on the same data, in its own results tree.
+
+    ``match_data=False`` accepts results of any data of that tree (e.g. committed ``full``
+    results shown on a machine that never generated the full world)."""
+    from avlib.results import Selection, scope_dir
+
+    configs = {}
+    for n in names():
+        exp = get(n)
+        configs[f"{exp.paper}/{n}"] = digest_config(exp.config(profile))
+    return Selection(
+        profile=profile,
+        results_dir=scope_dir(results_dir, data_root),
+        seeds=None if seeds is None else tuple(int(s) for s in seeds),
+        config_digests=configs,
+        data_digest=data_identity(profile, data_root)["digest"] if match_data else None,
+        confidence=confidence,
+    )
+
+
+def digest_config(config: dict) -> str:
+    """The digest a results file stores for ``config`` (see :func:`avlib.results.digest`)."""
+    from avlib.results import digest
+
+    return digest(config)
 
 
 def _training_record(train) -> dict:

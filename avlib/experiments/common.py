@@ -12,40 +12,41 @@ from torch import nn
 from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import Batches
 from avlib.data.index import DataIndex
-from avlib.data.media import probe
 from avlib.data.samplers import PairSampler
-from avlib.errors import ConfigError, DataError, LayoutError
+from avlib.errors import ConfigError
 from avlib.experiments import RunContext
 from avlib.train import TrainConfig
 
 EVAL_SEED = 20_170_000  # fixed evaluation pairs: the same for every model and training seed
 
 
-def clip_seconds(index: DataIndex, fps: int, probe_items: int = 8) -> float:
-    """The longest window (whole 1/fps steps, at most the shortest probed clip) every clip holds."""
-    if not index.items:
-        raise LayoutError(index.root, f"no items to read in this {index.layout} data set")
-    durations = []
-    for item in index.items[:probe_items]:
-        try:
-            durations.append(probe(item.path).duration_s)
-        except DataError:
-            continue  # the cache will list the file as a skip with its reason
-    if not durations:
-        raise LayoutError(index.root, f"none of the first {probe_items} files could be read")
-    return math.floor(min(durations) * fps - 1e-6) / fps
+def load_clips(
+    index: DataIndex, *, dur_s: float, fps: int, size: int, sr: int, progress: bool
+) -> ClipArrays:
+    """Decoded frames and audio of the first ``dur_s`` seconds of every clip (decoded cache).
+
+    The window comes from the experiment's config, never from the data: a clip
+    shorter than it is a counted skip naming the file (``ClipArrays.skipped``).
+    """
+    return DecodedCache().load(index, fps=fps, size=size, sr=sr, dur_s=dur_s, progress=progress)
 
 
-def load_clips(index: DataIndex, *, fps: int, size: int, sr: int, progress: bool) -> ClipArrays:
-    """Decoded frames and audio of every clip, through the decoded cache."""
-    dur = clip_seconds(index, fps)
-    return DecodedCache().load(index, fps=fps, size=size, sr=sr, dur_s=dur, progress=progress)
+def load_audio_clips(index: DataIndex, *, dur_s: float, sr: int, progress: bool) -> ClipArrays:
+    """Decoded audio of the first ``dur_s`` seconds of every clip (decoded cache; shorter: skips)."""
+    return DecodedCache().load(index, sr=sr, dur_s=dur_s, progress=progress)
 
 
-def load_audio_clips(index: DataIndex, *, sr: int, progress: bool) -> ClipArrays:
-    """Decoded audio of every clip (whole seconds), through the decoded cache."""
-    dur = clip_seconds(index, fps=1)
-    return DecodedCache().load(index, sr=sr, dur_s=dur, progress=progress)
+def data_record(**arrays: ClipArrays) -> dict:
+    """What each data set gave a run: its root, layout, items used and every file skipped."""
+    out = {}
+    for name, a in arrays.items():
+        out[name] = {
+            "items": len(a),
+            "classes": len(a.classes),
+            "window_s": a.dur_s,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in a.skipped],
+        }
+    return out
 
 
 def train_config(ctx: RunContext, name: str, steps: int, steps_per_epoch: int, **kw) -> TrainConfig:

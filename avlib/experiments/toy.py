@@ -192,7 +192,9 @@ def train_config(toy: ToyConfig, ctx: RunContext) -> TrainConfig:
     )
 
 
-@register("toy-avc", paper="toy")
+@register(
+    "toy-avc", paper="toy", config=lambda profile: {"toy": dataclasses.asdict(config(profile))}
+)
 def toy_avc(ctx: RunContext) -> RunOutput:
     """Toy audio-visual correspondence: two towers trained with binary cross-entropy."""
     toy = config(ctx.profile)
@@ -206,8 +208,4 @@ def toy_avc(ctx: RunContext) -> RunOutput:
     result = train(model, CrossEntropyLoss(), train_data, cfg, val_data=val_data)
     final = result.final_metrics
     metrics = {"val_acc": final["val_acc"], "val_loss": final["val_loss"], "loss": final["loss"]}
-    return RunOutput(
-        metrics=metrics,
-        config={"toy": dataclasses.asdict(toy), "train": dataclasses.asdict(cfg)},
-        train=result,
-    )
+    return RunOutput(metrics=metrics, train=result)
