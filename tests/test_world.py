@@ -16,15 +16,15 @@ import soundfile as sf
 from PIL import Image
 
 from avlib.data.world import DATASETS, generate_world, get_preset, read_manifest
-from avlib.data.world.calibrate import (
+from avlib.data.world.sounds import CLASS_NAMES, ESC10, FINE_PAIRS, KINETICS_SOUNDS
+from avlib.errors import ConfigError
+from avlib.eval.calibration import (
     decode_mp4,
     esc_mfcc_svm,
     mouth_sync_table,
     mouth_tracks,
     read_truth,
 )
-from avlib.data.world.sounds import CLASS_NAMES, ESC10, FINE_PAIRS, KINETICS_SOUNDS
-from avlib.errors import ConfigError
 
 SMOKE = get_preset("smoke")
 SUBSET = "esc50,lrw,kinetics_sounds,imagenet"

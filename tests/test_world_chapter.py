@@ -1,8 +1,8 @@
-"""The world chapter's calibration verdicts and figures (avlib.experiments.world)."""
+"""The world chapter's calibration verdicts and figures (avlib.chapters.world)."""
 
 import pytest
 
-from avlib.experiments import world
+from avlib.chapters import world
 
 GOOD = {
     "esc50_mfcc_svm": 0.475,
@@ -57,3 +57,15 @@ def test_figures_read_the_world_through_the_readers():
     video, item = world.playable_clip(root)
     html = video._repr_html_()
     assert item.split == "test" and "data:video/mp4;base64," in html and len(html) > 10_000
+
+
+def test_world_chapter_is_discovered_and_quotes_soundnets_mfcc_baseline():
+    from avlib import chapters
+    from avlib.claims import references
+
+    assert chapters.get("world") is world and world.NOTEBOOK == "00_world"
+    assert not getattr(world, "CLAIMS", [])  # the world tests no paper's claim
+    record = {"metrics": {**GOOD, "esc10_mfcc_svm": 0.6, "mouth_corr_other": 0.1}}
+    numbers = world.headline_numbers(record, world.calibration_table(record, "quick"))
+    assert numbers["world_paper_mfcc"] == references()[world.PAPER_MFCC].format()
+    assert numbers["world_in_band"] == f"{len(world.CHECKS)} of {len(world.CHECKS)}"

@@ -1,12 +1,13 @@
-"""Difficulty calibration of a generated world: is each paper's question non-trivial, and shortcut-free?
+"""Difficulty calibration of a data set or world: is each paper's question non-trivial, and shortcut-free?
 
-Measurements (each returns a pandas DataFrame, one row per fold / control / clip):
+Measurements for the world chapter (``avlib/chapters/world.py``; the run is
+``world-calibration`` in ``avlib/experiments/world.py``), each a pandas
+DataFrame, one row per fold / control / clip:
 
 - ``esc_mfcc_svm``: 13 MFCCs (mean and std over time) + linear SVM, ESC's 5
   folds. SoundNet's MFCC baseline on real ESC-50 is 39.6%; the quick world is
   tuned to land in 30-60%. ``shuffle=True`` is the shuffled-label control.
 - ``dcase_mfcc_svm``: the same baseline on the DCASE 2013 scenes.
-- ``esc_cnn``: a small CNN on log-mel trained per fold (should land in 70-95%).
 - ``shortcut_controls``: clip duration, file size, file and write order and
   mean frame colour as the only feature; each must stay near chance.
 - ``counts_table``: items, classes and skips per data set, read by its reader.
@@ -14,9 +15,10 @@ Measurements (each returns a pandas DataFrame, one row per fold / control / clip
   opening measured from pixels and the speech envelope at every lag, and the
   same for motion outside the mouth box (must be near zero).
 
-Files are read through :mod:`avlib.data.media` (the one decoding module);
-the ESC-50 table through the same reader as training. Features use
-torchaudio transforms; models scikit-learn and torch.
+The log-mel CNN baseline is a model (``logmel-cnn``, ``avlib/models/baselines.py``)
+trained by the one trainer in the run. Files are read through
+:mod:`avlib.data.media` (the one decoding module) and the data sets' readers;
+features use torchaudio transforms, classifiers scikit-learn.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from avlib.data.world.common import frame_rms
 from avlib.errors import LayoutError, MediaError
 from avlib.eval.probes import fold_probe
 
-FOLDS = (1, 2, 3, 4, 5)
 SVM_C = 0.1  # the calibration baseline's C (SoundNet's probes use 0.01 on learnt features)
 
 
@@ -119,78 +120,6 @@ def dcase_mfcc_svm(root: str | Path, shuffle: bool = False, seed: int = 0) -> pd
     """Per-fold accuracy of MFCC mean/std + linear SVM on the DCASE 2013 scenes' 5 folds."""
     features, labels, folds, _ = _mfcc_table(root, "dcase2013")
     return _fold_accuracy(features, labels, folds, shuffle, seed)
-
-
-def esc_cnn(
-    root: str | Path,
-    epochs: int = 15,
-    folds: tuple[int, ...] = FOLDS,
-    seed: int = 0,
-    threads: int | None = None,
-) -> pd.DataFrame:
-    """Per-fold accuracy of a small CNN trained from scratch on log-mel (random 4 s crops in training)."""
-    import torch
-    from torch import nn
-
-    if threads:
-        torch.set_num_threads(threads)
-    import torchaudio
-
-    paths, label_array, fold_array = _index_arrays(open_dataset(root, "esc50"))
-    audio, sr = _load_clips(paths)
-
-    mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=2048, hop_length=1024, n_mels=48)
-    with torch.no_grad():
-        spec = torch.log(mel(torch.from_numpy(audio)) + 1e-5)
-    spec = ((spec - spec.mean()) / spec.std()).unsqueeze(1)
-    labels = torch.tensor(label_array)
-    n_classes, crop = int(labels.max()) + 1, int(spec.shape[-1] * 0.8)
-    rows = []
-    for fold in folds:
-        torch.manual_seed(seed + fold)
-        test = torch.as_tensor(fold_array == fold)
-        blocks = []
-        for c_in, c_out in ((1, 16), (16, 32), (32, 48), (48, 64)):
-            blocks += [
-                nn.Conv2d(c_in, c_out, 3, padding=1),
-                nn.BatchNorm2d(c_out),
-                nn.ReLU(),
-                nn.MaxPool2d(2),
-            ]
-        model = nn.Sequential(
-            *blocks,
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dropout(0.3),
-            nn.Linear(64, n_classes),
-        )
-        opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
-        x_train, y_train = spec[~test], labels[~test]
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, 3e-3, total_steps=epochs * (len(x_train) // 32 + 1)
-        )
-        for _ in range(epochs):
-            model.train()
-            for idx in torch.randperm(len(x_train)).split(32):
-                start = int(torch.randint(0, spec.shape[-1] - crop + 1, (1,)))
-                loss = nn.functional.cross_entropy(
-                    model(x_train[idx, ..., start : start + crop]), y_train[idx]
-                )
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-        model.eval()
-        with torch.no_grad():
-            pred = model(spec[test]).argmax(1)
-        rows.append(
-            {
-                "fold": fold,
-                "accuracy": float((pred == labels[test]).float().mean()),
-                "n_test": int(test.sum()),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _mean_colours(paths: list[Path]) -> np.ndarray:
