@@ -6,9 +6,13 @@
   trainer; scratch vs pretrained.
 - ``sync``: SyncNet-style offset search, context averaging, accuracy within
   ±1 frame, collapse check.
-- ``localisation``: audio-to-vision similarity maps, cIoU / AUC / AP50,
-  pointing game, centre prior.
-- ``embeddings``: k-means NMI with a random reference, t-SNE figures.
+- ``localisation``: up-sampled maps, cIoU / AUC / AP50, pointing game with
+  random tie-breaks, centre prior and random-point baselines.
+- ``embeddings``: one k-means clustering scored by NMI (with a shuffled-label
+  floor) and AMI against several groupings, t-SNE figures.
+- ``calibration``: the world's difficulty checks (MFCC + SVM, shuffled labels,
+  shortcut controls, mouth sync).
 
-Eval reaches models only through their embedding functions (STYLE rule 13).
+Eval reaches models only through their embedding functions and
+``feature_taps`` (STYLE rule 13).
 """

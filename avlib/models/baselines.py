@@ -4,18 +4,20 @@
 log-mel spectrogram of a whole ESC-50 clip, the world chapter's "learnable,
 not saturated" check (notebooks/00_world.ipynb; on the quick world it must
 land between 70 and 95 %, where MFCC + linear SVM lands between 30 and 60 %).
-It stands in for the supervised CNNs on log-mel that SoundNet and L3 compare
-against on ESC-50 (PAPERS.md §1, §4), without claiming to be any of them.
+No paper defines it; it is the supervised from-scratch reference the world
+is calibrated against.
 
 Four blocks of conv3x3-BN-ReLU and a 2x2 max-pool, global average pool,
-dropout, one linear layer. The front-end runs in the model on the batch's
-waveform ``batch["audio"]`` (B,S); a learnt batch norm on the log-mel input
+dropout, one linear layer. ``batch["audio"]`` is the waveform (B,S), which
+the model's front-end turns into log-mel, or that log-mel already computed
+(B,1,F,T) (``world-calibration`` computes it once per clip, since on a CPU it
+costs as much as a training step); a learnt batch norm on the log-mel input
 standardises it. In training mode each clip is cut to a random ``crop`` of
 its frames (the augmentation); evaluation sees the whole clip.
 
-Deviations: none to state, since no paper defines it; ``Config``'s defaults
-are ours at real ESC-50's 44.1 kHz, and the CPU presets run at the world's
-22,050 Hz with the same window in seconds.
+Deviations: none (no paper to deviate from); ``Config``'s defaults are ours at
+real ESC-50's 44.1 kHz, and the CPU presets run at the world's 22,050 Hz with
+the same window in seconds.
 """
 
 from __future__ import annotations
