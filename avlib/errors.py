@@ -53,6 +53,10 @@ class NonFiniteError(MediaError):
     """Decoded samples contain NaN or infinity."""
 
 
+class CacheLockError(DataError):
+    """The decoded cache stayed locked by a live process for longer than the caller would wait."""
+
+
 class MetadataError(DataError):
     """A metadata file (csv, split list) has a malformed row, unknown class or unsafe path."""
 

@@ -151,6 +151,28 @@ class Problems:
         self.skipped.append(Skip(str(path), reason, None if source is None else str(source), line))
 
 
+DURATION_TOLERANCE_S = 0.5  # a file may differ from its segment times by this much ...
+DURATION_TOLERANCE_SHARE = 0.1  # ... or by this share of the segment, whichever is larger
+
+
+def duration_problem(item: Item, duration_s: float | None) -> str | None:
+    """Why a file's duration disagrees with its metadata's segment times (Kinetics and AudioSet
+    csvs give ``start_s``/``end_s``), or None when it agrees or nothing can be compared.
+
+    Tolerance: max(0.5 s, 10 % of the segment), wider than any codec padding
+    or frame rounding; a clip of other content or a cut download is outside it.
+    """
+    if duration_s is None or item.start_s is None or item.end_s is None:
+        return None
+    expected = item.end_s - item.start_s
+    if abs(duration_s - expected) <= max(DURATION_TOLERANCE_S, DURATION_TOLERANCE_SHARE * expected):
+        return None
+    return (
+        f"duration mismatch: the file is {duration_s:.2f} s, its metadata says "
+        f"{item.start_s:g}-{item.end_s:g} s ({expected:.2f} s)"
+    )
+
+
 def inside(root: Path, rel: str) -> Path | None:
     """``root / rel`` when ``rel`` is a relative path that stays under root, else None."""
     pure = PurePosixPath(rel.strip())
