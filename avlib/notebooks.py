@@ -50,9 +50,11 @@ def input_hash(
     manifest = root / "data" / profile / "manifest.json"
     meta = json.loads(notebook.read_text()).get("metadata", {}).get("avbook", {})
     results = root / "results" / profile
+    # a notebook that only reads other chapters' results (the scorecard) depends on them
+    # (not on temporary files a killed write left beside them)
+    reads = meta.get("reads_results")
     parts = {
-        # a notebook that only reads other chapters' results (the scorecard) depends on them
-        "results": _digest_files(results.rglob("*.json")) if meta.get("reads_results") else "",
+        "results": _digest_files(results.rglob("seed*.json")) if reads else "",
         "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
         "avlib": _digest_files(p for p in (root / "avlib").rglob("*.py")),
         "lock": hashlib.sha256((root / "requirements.txt").read_bytes()).hexdigest(),

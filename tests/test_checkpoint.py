@@ -179,3 +179,20 @@ def test_a_checkpoint_of_another_model_does_not_fit_and_says_so(tmp_path):
 def test_missing_checkpoint_is_a_training_error(tmp_path):
     with pytest.raises(TrainingError, match="no checkpoint to resume from"):
         load_checkpoint(tmp_path / "none.pt")
+
+
+def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    import avlib.atomic as atomic
+    from avlib.errors import StorageError
+    from tests.fulldisk import open_with_room
+
+    _toy_train(tmp_path)
+    path = tmp_path / "ckpt" / "last.pt"
+    before = path.read_bytes()
+    payload = torch.load(path, weights_only=True)
+    monkeypatch.setattr(atomic, "open", open_with_room(4096), raising=False)
+    with pytest.raises(StorageError, match="no space left on device") as err:
+        save_checkpoint(path, payload)
+    assert str(path) in str(err.value)
+    assert path.read_bytes() == before and load_checkpoint(path)["progress"]["step"] == 4
+    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]
