@@ -187,3 +187,39 @@ def test_the_lock_is_not_inherited_by_forked_children_that_outlive_the_holder(tm
         proc.wait()
         if child is not None and process_alive(child):
             os.kill(child, signal.SIGKILL)
+
+
+_READ_FOREVER = """
+import sys, time
+import numpy as np
+from avlib.data.cache import DecodedCache
+from avlib.data.layouts import open_dataset
+from tests.killpoints import CACHE_SETTINGS
+arrays = DecodedCache(sys.argv[2], workers=1).load(open_dataset(sys.argv[1]), **CACHE_SETTINGS, progress=False)
+print("reading", flush=True)
+while True:  # what a training loop does with the cache: read rows of the memory maps
+    for i in range(len(arrays)):
+        np.asarray(arrays.frames[i]).sum()
+    time.sleep(0.01)
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_while_a_run_reads_the_cache_leaves_it_whole_and_free(tmp_path, monkeypatch):
+    import avlib.data.cache as cache_module
+
+    root = _flickr(tmp_path / "d", 2)
+    cache = tmp_path / "cache"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _READ_FOREVER, str(root), str(cache)],
+        stdout=subprocess.PIPE,
+        env=ENV,
+        cwd=ROOT,
+    )
+    assert proc.stdout.readline() == b"reading\n"
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    monkeypatch.setattr(cache_module, "_decode", lambda job: pytest.fail(f"decoded {job[2]}"))
+    arrays = _load(cache, root, lock_timeout_s=5)  # read as built: nothing decoded again
+    monkeypatch.undo()
+    _assert_same(arrays, _load(tmp_path / "reference", root))
