@@ -135,3 +135,16 @@ def test_a_data_set_with_no_usable_clip_is_an_error_naming_it(tmp_path, cache_in
     with pytest.raises(DataError, match=r"none of its 2 clips is usable at a 5 s window") as err:
         load_clips(open_dataset(root), dur_s=5.0, fps=10, size=16, sr=8000, progress=False)
     assert str(root) in str(err.value) and "a.mp4: TooShortError" in str(err.value)
+
+
+def test_calibration_names_the_clip_that_differs_not_the_first(tmp_path):
+    from avlib.data.encode import write_audio
+    from avlib.errors import MediaError
+    from avlib.eval.calibration import _load_clips
+    from tests.mediafiles import tone
+
+    paths = [write_audio(tmp_path / f"{k}.wav", tone(300, 1.0, 8000), 8000) for k in range(3)]
+    write_audio(paths[2], tone(300, 1.0, 16000), 16000)
+    with pytest.raises(MediaError, match=r"16000 Hz, 16000 samples") as err:
+        _load_clips(paths)
+    assert str(err.value).startswith(f"{paths[2]}:")

@@ -163,9 +163,14 @@ def probe_items(index: DataIndex, streams: tuple[str, ...], *, strict: bool = Fa
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="a data set directory, or a world root holding several")
     p.add_argument(
-        "--strict", action="store_true", help="stop at the first malformed row or missing file"
+        "--strict", action="store_true", help="stop at the first problem (exit status 2)"
     )
-    p.add_argument("--probe", action="store_true", help="also open every media file's headers")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="also open every media file: unreadable, missing audio/video stream, csv times "
+        "that disagree with the duration",
+    )
     p.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     p.set_defaults(func=_run)
 
