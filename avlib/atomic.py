@@ -8,6 +8,7 @@ half-written file under a real name and never destroys the previous version.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -16,6 +17,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+from avlib.errors import StorageError
+
+# errors that mean "this disk cannot take the file", not "this code is wrong"
+STORAGE_ERRNOS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EFBIG: "file too large for this file system",
+}
+
+
+def storage_error(path: str | Path, error: OSError) -> StorageError | None:
+    """A StorageError naming ``path`` when ``error`` is a full disk, quota or read-only file
+    system (ENOSPC, EDQUOT, EROFS, EFBIG); None for any other error."""
+    problem = STORAGE_ERRNOS.get(getattr(error, "errno", None))
+    if problem is None:
+        return None
+    return StorageError(
+        path,
+        f"{problem} while writing",
+        "free space or point the cache / results / runs directory elsewhere; "
+        "the previous version of the file, if any, is unchanged",
+    )
 
 
 def _umask() -> int:
@@ -35,17 +60,24 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent
-    )
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent
+        )
+        os.close(fd)
         yield tmp
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
+    except OSError as e:
+        full = storage_error(path, e)
+        if full is None or isinstance(e, StorageError):
+            raise
+        raise full from e
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -53,7 +85,9 @@ def atomic_open(path: str | Path, mode: str = "w", *, fsync: bool = True, **kwar
     """``open(path, mode)`` that writes a temporary file and renames it onto ``path`` on success.
 
     ``fsync`` (default) flushes to disk before the rename, so a crash right
-    after leaves either the old file or the complete new one.
+    after leaves either the old file or the complete new one. A full disk
+    (ENOSPC, quota, read-only) raises :class:`avlib.errors.StorageError` naming
+    ``path``, with the old file unchanged and no temporary file left.
     """
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
         yield f

@@ -53,12 +53,40 @@ class NonFiniteError(MediaError):
     """Decoded samples contain NaN or infinity."""
 
 
+class CacheLockError(DataError):
+    """The decoded cache stayed locked by a live process for longer than the caller would wait."""
+
+
 class MetadataError(DataError):
     """A metadata file (csv, split list) has a malformed row, unknown class or unsafe path."""
 
 
 class TrainingError(AvlibError):
     """Training cannot go on: NaN loss, missing checkpoint, incompatible resume."""
+
+
+class CheckpointError(TrainingError):
+    """A checkpoint file is refused: not plain tensors and types (it could run code), not one of
+    this trainer's checkpoints, or unreadable; the message names the file."""
+
+
+class StorageError(AvlibError, OSError):
+    """A file could not be written: the disk is full, a quota is exceeded, the file system is
+    read-only. ``path`` names the file; what was there before is left as it was."""
+
+    def __init__(self, path: str | Path, problem: str, hint: str | None = None):
+        self.path = Path(path)
+        self.problem = problem
+        self.hint = hint
+        fix = f" ({hint})" if hint else ""
+        Exception.__init__(self, f"{self.path}: {problem}{fix}")
+
+    def __str__(self) -> str:
+        fix = f" ({self.hint})" if self.hint else ""
+        return f"{self.path}: {self.problem}{fix}"
+
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.path, self.problem, self.hint))
 
 
 class ResultsError(AvlibError):

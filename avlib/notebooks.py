@@ -3,8 +3,11 @@
 A notebook is re-executed only when one of its inputs changed: the notebook
 itself, avlib's source, the profile, the data manifest, or the lock file. The
 executed copy lands in ``book/chapters/`` only when the whole run succeeded, so
-a failing notebook never replaces the last good chapter (its partial copy is
-kept in ``_build/failed/`` with the error in the failing cell).
+a failing notebook never replaces the last good chapter, its stamp, the built
+HTML book or any results file written before (its partial copy is kept in
+``_build/failed/`` with the error in the failing cell, and the
+:class:`~avlib.errors.NotebookError` names the cell: its number in the
+notebook, its first line and the error).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from avlib.atomic import write_json
 from avlib.errors import NotebookError
 from avlib.profiles import check_profile, project_root
 
@@ -46,9 +50,11 @@ def input_hash(
     manifest = root / "data" / profile / "manifest.json"
     meta = json.loads(notebook.read_text()).get("metadata", {}).get("avbook", {})
     results = root / "results" / profile
+    # a notebook that only reads other chapters' results (the scorecard) depends on them
+    # (not on temporary files a killed write left beside them)
+    reads = meta.get("reads_results")
     parts = {
-        # a notebook that only reads other chapters' results (the scorecard) depends on them
-        "results": _digest_files(results.rglob("*.json")) if meta.get("reads_results") else "",
+        "results": _digest_files(results.rglob("seed*.json")) if reads else "",
         "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
         "avlib": _digest_files(p for p in (root / "avlib").rglob("*.py")),
         "lock": hashlib.sha256((root / "requirements.txt").read_bytes()).hexdigest(),
@@ -97,20 +103,48 @@ def execute(
             progress_bar=True,
             request_save_on_cell_execute=True,
         )
-    except PapermillExecutionError as e:
-        kept = tmp
-        if failed_dir is not None:
-            failed_dir.mkdir(parents=True, exist_ok=True)
-            kept = failed_dir / output.name
-            shutil.move(tmp, kept)
+    except Exception as e:  # a cell's error, a dead kernel, a timeout: the chapter stays
+        kept = _keep_failed(tmp, failed_dir, output.name)
+        if isinstance(e, PapermillExecutionError):
+            number = _source_cell_number(kept, e.cell_index)
+            first = next((ln for ln in (e.source or "").splitlines() if ln.strip()), "")
+            raise NotebookError(
+                f"{notebook}: cell {number} raised {e.ename}: {e.evalue}\n"
+                f"  the cell (In [{e.exec_count}]): {first.strip()[:100]}\n"
+                f"  the executed copy with the failing cell is {kept}; the previous chapter "
+                "(if any) and every results file are kept\n" + "".join(e.traceback[-3:])
+            ) from e
         raise NotebookError(
-            f"{notebook}: cell {e.cell_index} raised {e.ename}: {e.evalue}\n"
-            f"the executed copy with the failing cell is {kept}; the previous chapter (if any) is kept\n"
-            + "".join(e.traceback[-3:])
+            f"{notebook}: execution failed ({type(e).__name__}: {e}); the partial copy is "
+            f"{kept}; the previous chapter (if any) and every results file are kept"
         ) from e
     _hide_default_parameters(tmp)
     os.replace(tmp, output)
     return time.time() - t0
+
+
+def _keep_failed(tmp: Path, failed_dir: Path | None, name: str) -> Path | None:
+    """Move a failed run's partial copy out of the chapters folder (into ``failed_dir``)."""
+    if not tmp.exists():
+        return None
+    if failed_dir is None:
+        return tmp
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    kept = failed_dir / name
+    shutil.move(tmp, kept)
+    return kept
+
+
+def _source_cell_number(executed: Path | None, index: int) -> int:
+    """The 1-based number, in the source notebook, of cell ``index`` of the executed copy
+    (which holds papermill's injected-parameters cell before it)."""
+    import nbformat
+
+    if executed is None:
+        return index + 1
+    cells = nbformat.read(executed, as_version=4).cells[:index]
+    injected = any("injected-parameters" in c.metadata.get("tags", []) for c in cells)
+    return index if injected else index + 1
 
 
 def _hide_default_parameters(path: Path) -> None:
@@ -163,10 +197,7 @@ def run_all(
             continue
         print(f"[notebooks] {nb.name}: executing (profile={profile})", flush=True)
         seconds = execute(nb, out, params, failed_dir=root / "_build" / "failed")
-        stamps.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(
-            json.dumps({"hash": digest, "profile": profile, "seconds": round(seconds, 1)})
-        )
+        write_json(stamp, {"hash": digest, "profile": profile, "seconds": round(seconds, 1)})
         print(f"[notebooks] {nb.name}: done in {seconds:.0f} s", flush=True)
         records.append({"notebook": nb.name, "executed": True, "seconds": seconds})
     return records

@@ -53,7 +53,7 @@ from avlib.checkpoint import (
     set_rng_state,
 )
 from avlib.distributed import DistInfo, distributed, from_rank0, gather, mean_over_ranks, shard
-from avlib.errors import ConfigError, TrainingError
+from avlib.errors import AvlibError, CheckpointError, ConfigError, TrainingError
 from avlib.monitor import ChanceMonitor, MetricsLog
 
 OPTIMIZERS = ("adam", "sgd")
@@ -296,6 +296,19 @@ class _Run:
         if not self.ckpt_path.exists():
             return
         ckpt = load_checkpoint(self.ckpt_path)
+        try:
+            self._restore(ckpt)
+        except AvlibError:  # a changed config or sampler says so itself
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as e:
+            first = " ".join(str(e).split("\n")[0].split())
+            raise CheckpointError(
+                f"{self.ckpt_path}: does not fit this run ({type(e).__name__}: {first}); "
+                "another model or data in the same checkpoint_dir? use a new one or delete it"
+            ) from e
+
+    def _restore(self, ckpt: dict) -> None:
+        """Model, optimiser, schedulers, monitors, progress, data and RNG from ``ckpt``."""
         self._check_compatible(ckpt)
         self.model.load_state_dict(ckpt["model"])
         if self.loss_module is not None:

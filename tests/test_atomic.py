@@ -38,3 +38,31 @@ def test_written_file_gets_the_usual_permissions_not_mkstemps_0600(tmp_path):
         f.write("{}")
     mode = (tmp_path / "r.json").stat().st_mode & 0o777
     assert mode == (tmp_path / "plain").stat().st_mode & 0o777
+
+
+def test_a_full_disk_is_a_storage_error_naming_the_file_and_keeps_the_old_one(
+    tmp_path, monkeypatch
+):
+    import avlib.atomic as atomic
+    from avlib.errors import StorageError
+    from avlib.results import load_result, save_result
+    from tests.fulldisk import open_with_room
+
+    def save(acc):
+        return save_result(
+            profile="smoke",
+            paper="toy",
+            experiment="x",
+            seed=0,
+            metrics={"acc": acc},
+            results_dir=tmp_path,
+        )
+
+    path = save(0.5)
+    before = path.read_bytes()
+    monkeypatch.setattr(atomic, "open", open_with_room(100), raising=False)
+    with pytest.raises(StorageError, match="no space left on device while writing") as err:
+        save(0.75)
+    assert str(path) in str(err.value) and isinstance(err.value, OSError)
+    assert path.read_bytes() == before and load_result(path)["metrics"]["acc"] == 0.5
+    assert [p.name for p in path.parent.iterdir()] == ["seed0.json"]  # no temporary file left

@@ -183,3 +183,41 @@ def test_files_gone_since_indexing_are_skipped(tmp_path):
     index.items[0].path.unlink()
     arrays = DecodedCache(tmp_path / "cache", workers=1).load(index, **SETTINGS, progress=False)
     assert len(arrays) == 1 and [s.reason for s in arrays.skipped] == ["missing file"]
+
+
+def test_a_full_disk_while_decoding_is_a_storage_error_and_the_next_build_is_right(
+    tmp_path, monkeypatch
+):
+    import os
+
+    from avlib.errors import StorageError
+    from tests.fulldisk import pwrite_failing_on
+
+    index = _clips(tmp_path / "d", n=3)
+    reference = DecodedCache(tmp_path / "ref", workers=1).load(index, **SETTINGS, progress=False)
+    cache = DecodedCache(tmp_path / "cache", workers=1)
+    with monkeypatch.context() as m:
+        m.setattr(os, "pwrite", pwrite_failing_on("data.bin"))
+        with pytest.raises(StorageError, match=r"data.bin: no space left on device while writing"):
+            cache.load(index, **SETTINGS, progress=False)
+    again = cache.load(index, **SETTINGS, progress=False)  # space again: rebuilt, not corrupt
+    assert not again.skipped
+    assert np.array_equal(np.asarray(again.frames), np.asarray(reference.frames))
+    assert np.array_equal(np.asarray(again.audio), np.asarray(reference.audio))
+
+
+def test_cache_info_reports_tables_and_clear_empties_the_directory(tmp_path, capsys):
+    from avlib.cli import main
+
+    index = _clips(tmp_path / "d", n=2)
+    cache = DecodedCache(tmp_path / "cache", workers=1)
+    cache.load(index, **SETTINGS, progress=False)
+    info = {t["table"].split("-")[0]: t for t in cache.info()}
+    assert set(info) == {"video", "audio"} and info["video"]["entries"] == 2
+    assert info["video"]["bytes"] >= 2 * 10 * 16 * 24 * 3  # two rows of 10 frames at 16 x 24
+    assert main(["cache", "info", "--dir", str(tmp_path / "cache")]) == 0
+    assert "2/2 rows" in capsys.readouterr().out
+    assert main(["cache", "clear", "--dir", str(tmp_path / "cache")]) == 0
+    assert "cleared" in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [".lock"]
+    assert len(cache.load(index, **SETTINGS, progress=False)) == 2  # rebuilt on next use

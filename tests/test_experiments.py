@@ -92,3 +92,61 @@ def test_selection_carries_the_current_config_digest_of_every_experiment():
     assert sel.seeds == (0, 1)
     digest = experiments.digest_config(experiments.get("toy-avc").config("smoke"))
     assert sel.config_digests["toy/toy-avc"] == digest
+
+
+@pytest.mark.slow
+def test_sigkill_in_training_then_in_results_writing_then_a_run_with_identical_metrics(tmp_path):
+    """`avlib train toy-avc` killed at step 20 (checkpoint at 16), resumed and killed while its
+    results file is renamed into place (an older results file there stays whole), resumed again:
+    the same metrics, history and logged steps as a run never interrupted."""
+    import json
+    import os
+    import signal
+    from pathlib import Path
+
+    import torch
+
+    root = Path(__file__).resolve().parent.parent
+    reference = load_result(
+        experiments.run(
+            "toy-avc",
+            "smoke",
+            0,
+            "cpu",
+            tmp_path / "ref",
+            runs_dir=tmp_path / "ref-runs",
+            progress=False,
+        )
+    )
+    out, runs = tmp_path / "results", tmp_path / "runs"
+    args = ["train", "toy-avc", "--profile", "smoke", "--seed", "0", "--device", "cpu"]
+    args += ["--no-progress", "--out", str(out), "--runs", str(runs)]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+
+    def killed_at(point, *extra):
+        cmd = [sys.executable, str(root / "tests" / "killpoints.py"), point, "--", *args, *extra]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+
+    ckpt = runs / "smoke/toy/toy-avc/seed0/checkpoints/last.pt"
+    result = out / "smoke/toy/toy-avc/seed0.json"
+    killed_at("step:20")
+    assert torch.load(ckpt, weights_only=True)["progress"]["step"] == 16
+    assert not result.exists()
+
+    older = {**reference, "metrics": {"val_acc": 0.123}}  # a results file of an earlier run
+    result.parent.mkdir(parents=True)
+    result.write_text(json.dumps(older))
+    killed_at("replace:seed0.json", "--resume")
+    assert torch.load(ckpt, weights_only=True)["progress"]["step"] == 64  # training finished
+    assert json.loads(result.read_text()) == older  # the interrupted write destroyed nothing
+    assert list(result.parent.glob(".seed0.*.json")), "the kill did not interrupt the write"
+
+    resumed = load_result(
+        experiments.run(
+            "toy-avc", "smoke", 0, "cpu", out, runs_dir=runs, resume=True, progress=False
+        )
+    )
+    assert resumed["metrics"] == reference["metrics"]
+    assert resumed["history"] == reference["history"] and resumed["steps"] == reference["steps"]
+    assert resumed["resumed_from_step"] == 64

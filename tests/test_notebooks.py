@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from avlib.errors import NotebookError
-from avlib.notebooks import execute, notebook_paths
+from avlib.notebooks import notebook_paths, run_all
 
 PARAMETERS = {"profile", "seeds", "data_root", "device", "results_dir"}
 NOTEBOOKS = notebook_paths()
@@ -60,24 +60,44 @@ def test_notebook_executes_at_smoke(smoke_run, path):
     assert any(o for c in executed.cells for o in c.get("outputs", [])), "no outputs at all"
 
 
-def test_failing_notebook_names_the_cell_and_keeps_the_previous_chapter(tmp_path):
+def test_failing_notebook_points_to_the_cell_and_keeps_chapter_book_and_results(tmp_path):
+    """run_all on a project whose notebook fails while (re)writing a results file."""
+    result = tmp_path / "results" / "smoke" / "toy" / "x" / "seed0.json"
+    result.parent.mkdir(parents=True)
+    result.write_text('{"metrics": {"acc": 0.75}}\n')
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "avbook", "display_name": "avbook", "language": "python"}
     nb.cells = [
         nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("raise RuntimeError('boom in cell two')"),
+        nbformat.v4.new_code_cell("from avlib.atomic import write_json"),
+        nbformat.v4.new_code_cell(
+            f"write_json({str(result)!r}, {{'metrics': {{'acc': 0.5}}, 'oops': object()}})"
+        ),
     ]
-    src = tmp_path / "99_fail.ipynb"
-    nbformat.write(nb, src)
-    out = tmp_path / "chapters" / "99_fail.ipynb"
-    out.parent.mkdir()
-    out.write_text("previous good chapter")
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(nb, tmp_path / "notebooks" / "99_fail.ipynb")
+    (tmp_path / "avlib").mkdir()
+    (tmp_path / "requirements.txt").write_text("")
+    chapters = tmp_path / "book" / "chapters"
+    (chapters / ".stamps").mkdir(parents=True)
+    (chapters / "99_fail.ipynb").write_text("previous good chapter")
+    (chapters / ".stamps" / "99_fail.json").write_text('{"hash": "old"}')
+    html = tmp_path / "_build" / "html" / "index.html"
+    html.parent.mkdir(parents=True)
+    html.write_text("<html>previous book</html>")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
     t0 = time.time()
-    with pytest.raises(
-        NotebookError, match=r"99_fail.ipynb: cell 3 raised RuntimeError: boom in cell two"
-    ):
-        execute(src, out, {"profile": "smoke"}, failed_dir=tmp_path / "failed")
-    assert out.read_text() == "previous good chapter"
-    assert (tmp_path / "failed" / "99_fail.ipynb").exists()
+    with pytest.raises(NotebookError) as err:
+        run_all("smoke", root=tmp_path)
+    message = str(err.value)
+    assert "99_fail.ipynb: cell 3 raised TypeError: Object of type object" in message
+    assert "write_json(" in message.splitlines()[1]  # the failing cell's own first line
+    for path, content in before.items():
+        assert path.read_bytes() == content, f"{path} changed"
+    failed = tmp_path / "_build" / "failed" / "99_fail.ipynb"
+    outputs = [o for c in nbformat.read(failed, as_version=4).cells for o in c.get("outputs", [])]
+    assert any(o.get("ename") == "TypeError" for o in outputs)
+    leftovers = [p for p in chapters.iterdir() if p.name.startswith(".99_fail")]
+    assert not leftovers and not list(result.parent.glob(".seed0*"))
     assert time.time() - t0 < 120

@@ -10,12 +10,21 @@ clip decoded again; a row whose CRC no longer matches, a manifest that does
 not parse or a data file that is too short is detected and rebuilt. The first
 pass decodes in parallel (forked) worker processes (tqdm progress); later loads read
 arrays. Content hashes are remembered per (path, size, mtime) in
-``hashes.json``; ``verify_content=True`` rehashes every file.
+``hashes.json``; ``verify_content=True`` rehashes every file. Items whose
+metadata gives segment times (Kinetics, AudioSet csvs) are checked against the
+file's duration (remembered per content in ``durations.json``); a mismatch is a
+counted skip (:func:`avlib.data.index.duration_problem`).
+
+Killed at any moment, the cache stays usable: a build holds a POSIX lock
+(:mod:`avlib.data.cachefiles`) that dies with its process and that decode
+workers do not inherit; workers die with the process that started them;
+manifests are written atomically and list only rows whose decode finished,
+each with its CRC; temporary files of a killed write are removed by the next
+build. A full disk is a :class:`~avlib.errors.StorageError` naming the file.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -31,7 +40,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from avlib.atomic import write_json
-from avlib.data.index import DataIndex, Item, Skip
+from avlib.data.cachefiles import (
+    CacheLock,
+    disk_usage,
+    read_durations,
+    remove_temps,
+    worker_start,
+    write_row,
+)
+from avlib.data.index import DataIndex, Item, Skip, duration_problem
 from avlib.data.media import load_audio, load_image, load_video
 from avlib.errors import ConfigError, DataError
 from avlib.profiles import project_root
@@ -115,9 +132,7 @@ def _decode(job: tuple) -> tuple[str, int, str | None, int, float]:
     data = arr.tobytes()
     if len(data) != row_bytes:
         return table, row, f"decoded {arr.shape}, expected {row_bytes} bytes", 0, 0.0
-    with open(data_path, "r+b") as f:
-        f.seek(row * row_bytes)
-        f.write(data)
+    write_row(data_path, row, row_bytes, data)
     return table, row, None, zlib.crc32(data), scale
 
 
@@ -214,9 +229,16 @@ class _Table:
 class DecodedCache:
     """Decode once, read arrays afterwards: ``DecodedCache(dir).load(index, fps=, size=, sr=, dur_s=)``."""
 
-    def __init__(self, cache_dir: str | Path | None = None, *, workers: int | None = None):
+    def __init__(
+        self,
+        cache_dir: str | Path | None = None,
+        *,
+        workers: int | None = None,
+        lock_timeout_s: float | None = None,
+    ):
         self.dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.workers = workers or len(os.sched_getaffinity(0))
+        self.lock_timeout_s = lock_timeout_s  # None: wait for a live builder as long as it takes
 
     def load(
         self,
@@ -235,7 +257,8 @@ class DecodedCache:
 
         ``size`` alone (no fps, no sr) reads still images (ImageFolder) as
         one-frame clips, ``frames`` (N, 1, H, W, 3). Items that cannot be
-        decoded (missing stream, too short, corrupted) are left out and listed
+        decoded (missing stream, too short, corrupted) or whose duration
+        disagrees with their metadata's segment times are left out and listed
         in ``skipped`` with the reason; rows are checked against their CRC
         unless ``verify=False``.
         """
@@ -246,9 +269,10 @@ class DecodedCache:
         items = [i for i in items if i.path.is_file()]
         tables, hw = self._tables(dur_s, fps, size, sr, start_s)
         self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.dir / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with CacheLock(self.dir / ".lock", timeout_s=self.lock_timeout_s) as lock:
+            remove_temps([self.dir, *(t.dir for t in tables)])
             keys = _content_keys(self.dir / "hashes.json", [i.path for i in items], verify_content)
+            durations = read_durations(self.dir / "durations.json", items, keys)
             jobs = []
             for t in tables:
                 t.open()
@@ -265,7 +289,9 @@ class DecodedCache:
                     for k, p in todo.items()
                 ]
             self._run(jobs, tables, keys, items, progress)
-        return _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s)
+        arrays = _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s, durations)
+        arrays.notes[:0] = lock.messages
+        return arrays
 
     def _tables(self, dur_s, fps, size, sr, start_s) -> tuple[list[_Table], tuple[int, int] | None]:
         """The tables the asked settings need (image, video, audio), after checking them."""
@@ -308,8 +334,14 @@ class DecodedCache:
             # fork, as torch's DataLoader does on Linux: workers never touch torch, and spawn
             # would re-import __main__ (which fails for `python -` and some notebook kernels)
             method = "fork" if "fork" in get_all_start_methods() else "spawn"
-            pool = ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=get_context(method))
+            pool = ProcessPoolExecutor(
+                min(self.workers, len(jobs)),
+                mp_context=get_context(method),
+                initializer=worker_start,
+                initargs=(os.getpid(),),
+            )
             results = (f.result() for f in as_completed([pool.submit(_decode, j) for j in jobs]))
+        failed = True
         try:
             path_of = {(j[0], j[3]): j[2] for j in jobs}
             for n, (name, row, error, crc, scale) in enumerate(
@@ -323,15 +355,51 @@ class DecodedCache:
                     t.entries[key] = {"row": row, "crc": crc, "scale": scale, "path": path}
                 if n % SAVE_EVERY == 0:
                     t.save()
+            failed = False
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
             for t in tables:
-                t.save()
+                try:
+                    t.save()  # the rows finished so far (the previous manifest if this fails)
+                except (OSError, DataError):
+                    if not failed:
+                        raise  # else the error in flight (a full disk, Ctrl-C) is the news
 
-    def clear(self) -> None:
-        """Remove every table of this cache directory."""
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def clear(self) -> int:
+        """Remove every table and memo of this cache directory (under its lock); bytes freed."""
+        if not self.dir.is_dir():
+            return 0
+        with CacheLock(self.dir / ".lock", timeout_s=self.lock_timeout_s):
+            freed = disk_usage(self.dir)
+            for path in self.dir.iterdir():
+                if path.name == ".lock":
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        return freed - disk_usage(self.dir)
+
+    def info(self) -> list[dict]:
+        """One record per table: name, kind, rows, entries, failed items, bytes on disk."""
+        out = []
+        for manifest in sorted(self.dir.glob("*/manifest.json")):
+            try:
+                m = json.loads(manifest.read_text())
+                rows, entries, failed = m["n_rows"], len(m["entries"]), len(m["failed"])
+            except (OSError, ValueError, KeyError, TypeError):
+                rows = entries = failed = None
+            out.append(
+                {
+                    "table": manifest.parent.name,
+                    "rows": rows,
+                    "entries": entries,
+                    "failed": failed,
+                    "bytes": disk_usage(manifest.parent),
+                }
+            )
+        return out
 
 
 def _content_keys(memo_path: Path, paths: list[Path], rehash: bool) -> list[str]:
@@ -356,13 +424,17 @@ def _content_keys(memo_path: Path, paths: list[Path], rehash: bool) -> list[str]
     return keys
 
 
-def _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s) -> ClipArrays:
-    """Gather the rows of the items every table holds; the rest become skips with the decode error."""
+def _arrays(items, keys, tables, skipped, classes, fps, hw, sr, dur_s, durations) -> ClipArrays:
+    """Gather the rows of the items every table holds; the rest become skips with the decode
+    error, and so do items whose duration disagrees with their metadata."""
     keep, skipped = [], list(skipped)
     for n, (item, key) in enumerate(zip(items, keys, strict=True)):
         errors = [t.failed[key] for t in tables if key not in t.entries]
+        mismatch = duration_problem(item, durations.get(key))
         if errors:
             skipped.append(Skip(str(item.path), "; ".join(e or "not decoded" for e in errors)))
+        elif mismatch:
+            skipped.append(Skip(str(item.path), mismatch))
         else:
             keep.append(n)
     kept = [items[n] for n in keep]

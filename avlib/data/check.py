@@ -1,8 +1,14 @@
 """`avlib data check ROOT`: which layout a directory is in, what it holds, and what is wrong with it.
 
 ROOT is one data set, or a world root holding several (each is checked).
-``probe=True`` also opens every media file's headers, so unreadable files are
-reported too. Exit status: 0 clean, 1 problems found, 2 unreadable root.
+Every problem the layout's reader finds is counted (malformed, duplicate or
+out-of-range rows, unknown classes, targets or splits, missing files, text
+that is not UTF-8, a byte-order mark); ``probe=True`` also opens every media
+file's headers, so unreadable files, files without the stream their layout
+needs (an mp4 without audio or without video) and files whose duration
+disagrees with their csv times are counted too. ``strict=True`` stops at the
+first problem with a typed error naming the file. Exit status: 0 clean, 1
+problems found, 2 an error (unreadable root, or any problem with --strict).
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from avlib.data.index import Skip
-from avlib.data.layouts import detect_layout, find_datasets, open_dataset
-from avlib.data.media import probe
-from avlib.errors import AvlibError, DataError, LayoutError
+from avlib.data.index import DataIndex, Skip, duration_problem
+from avlib.data.layouts import BY_NAME, detect_layout, find_datasets, open_dataset
+from avlib.data.media import load_image, probe
+from avlib.data.readers import IMAGE_SUFFIXES
+from avlib.errors import DataError, LayoutError, MediaError, MissingStreamError
 from avlib.profiles import check_data_root
 
 SHOW = 20  # skips and classes listed per data set in the text report
@@ -33,6 +40,7 @@ class DatasetReport:
     counts: dict[str, dict[str, int]]
     skipped: list[Skip] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[Skip] = field(default_factory=list)  # problems that dropped no row
 
 
 @dataclass
@@ -44,8 +52,8 @@ class CheckReport:
 
     @property
     def problems(self) -> int:
-        """Rows and files that were skipped, over all data sets."""
-        return sum(len(d.skipped) for d in self.datasets)
+        """Rows and files that were skipped, and warnings, over all data sets."""
+        return sum(len(d.skipped) + len(d.warnings) for d in self.datasets)
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -75,6 +83,9 @@ class CheckReport:
                     lines.append(f"    {s.path}: {s.reason}{where}")
                 if len(d.skipped) > SHOW:
                     lines.append(f"    ... and {len(d.skipped) - SHOW} more")
+            for w in d.warnings:
+                where = f" ({Path(w.source).name} line {w.line})" if w.line is not None else ""
+                lines.append(f"  warning: {w.path}: {w.reason}{where}")
             lines += [f"  note: {n}" for n in d.notes]
         return "\n".join(lines)
 
@@ -92,14 +103,19 @@ def check(root: str | Path, *, strict: bool = False, probe_media: bool = False) 
         dirs = {name: root / name for name in found}
     reports = []
     for name, layout in found.items():
-        index = open_dataset(dirs[name], layout, strict=strict)
+        try:
+            index = open_dataset(dirs[name], layout, strict=strict)
+        except DataError as e:  # e.g. a csv header without its columns: the data set is unread
+            if strict:
+                raise
+            problem = Skip(str(e.path or dirs[name]), f"{type(e).__name__}: {e.problem}")
+            reports.append(
+                DatasetReport(name, layout, str(dirs[name]), 0, 0, {}, [problem], ["not read"])
+            )
+            continue
         skipped = list(index.skipped)
         if probe_media:
-            for item in index.items:
-                try:
-                    probe(item.path)
-                except DataError as e:
-                    skipped.append(Skip(str(item.path), f"{type(e).__name__}: {e.problem}"))
+            skipped += probe_items(index, BY_NAME[layout].streams, strict=strict)
         reports.append(
             DatasetReport(
                 name,
@@ -110,17 +126,51 @@ def check(root: str | Path, *, strict: bool = False, probe_media: bool = False) 
                 index.counts(),
                 skipped,
                 index.notes,
+                list(index.warnings),
             )
         )
     return CheckReport(str(root), reports)
 
 
+def probe_items(index: DataIndex, streams: tuple[str, ...], *, strict: bool = False) -> list[Skip]:
+    """Open every item's headers (decode images, whose headers say too little): unreadable
+    files, a missing ``streams`` track and a duration that disagrees with the item's segment
+    times are problems (the first one raised if strict)."""
+    found = []
+    for item in index.items:
+        try:
+            if item.path.suffix.lower() in IMAGE_SUFFIXES:  # an image's header says too little
+                load_image(item.path)
+                continue
+            info = probe(item.path)
+            missing = [s for s in streams if not getattr(info, f"has_{s}")]
+            if missing:
+                raise MissingStreamError(
+                    item.path,
+                    f"no {' and no '.join(missing)} stream",
+                    f"{index.layout} media need {' and '.join(streams)}",
+                )
+            mismatch = duration_problem(item, info.duration_s)
+            if mismatch:
+                raise MediaError(item.path, mismatch)
+        except DataError as e:
+            if strict:
+                raise
+            found.append(Skip(str(item.path), f"{type(e).__name__}: {e.problem}"))
+    return found
+
+
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="a data set directory, or a world root holding several")
     p.add_argument(
-        "--strict", action="store_true", help="stop at the first malformed row or missing file"
+        "--strict", action="store_true", help="stop at the first problem (exit status 2)"
     )
-    p.add_argument("--probe", action="store_true", help="also open every media file's headers")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="also open every media file: unreadable, missing audio/video stream, csv times "
+        "that disagree with the duration",
+    )
     p.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     p.set_defaults(func=_run)
 
@@ -153,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except AvlibError as e:
-        print(f"avlib data check: error: {e}", file=sys.stderr)
+    except Exception as e:
+        from avlib.cli import error_message
+
+        print(error_message("data check", e), file=sys.stderr)
         return 2
 
 

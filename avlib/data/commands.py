@@ -1,6 +1,34 @@
-"""`avlib data generate|check`: write the procedural world; say what a data root holds."""
+"""`avlib data generate|check`: write the procedural world; say what a data root holds.
+
+`avlib cache info|clear`: the decoded cache's tables and size; empty it.
+"""
 
 from __future__ import annotations
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def _cache(args) -> int:
+    from avlib.data.cache import DecodedCache, disk_usage
+
+    cache = DecodedCache(args.dir)
+    if args.cache_action == "clear":
+        freed = cache.clear()
+        print(f"{cache.dir}: cleared, {_size(freed)} freed")
+        return 0
+    tables = cache.info()
+    for t in tables:
+        rows = "?" if t["rows"] is None else f"{t['entries']}/{t['rows']} rows"
+        failed = f", {t['failed']} undecodable" if t["failed"] else ""
+        print(f"{t['table']}: {rows}{failed}, {_size(t['bytes'])}")
+    print(f"{cache.dir}: {len(tables)} table(s), {_size(disk_usage(cache.dir))} in all")
+    return 0
 
 
 def _generate(args) -> int:
@@ -39,3 +67,15 @@ def add_parser(sub) -> None:
     )
     g.set_defaults(func=_generate)
     add_check_parser(actions)
+
+    c = sub.add_parser("cache", help="size of the decoded cache; empty it")
+    c_actions = c.add_subparsers(dest="cache_action", required=True, metavar="ACTION")
+    for name, text in (
+        ("info", "list the cache's tables (settings, rows, bytes on disk)"),
+        ("clear", "remove every table (waits for a build in progress; rebuilt on next use)"),
+    ):
+        a = c_actions.add_parser(name, help=text)
+        a.add_argument(
+            "--dir", default=None, help="cache directory (default <project>/data/.cache)"
+        )
+        a.set_defaults(func=_cache)

@@ -1,14 +1,21 @@
 """The typed index every layout reader returns: items, classes, counted skips, protocol splits.
 
-A reader never drops a row silently: a problem (malformed row, unknown class,
-path escaping the data root, missing file) raises :class:`MetadataError` naming
-the file and line in strict mode, and otherwise becomes a :class:`Skip` listed
-in ``DataIndex.skipped``, which runs copy into their results.
+A reader never drops a row silently: a problem (malformed or duplicate row,
+unknown class, target, fold or split, path escaping the data root, missing
+file, text that is not UTF-8) raises :class:`MetadataError` naming the file and
+line in strict mode, and otherwise becomes a :class:`Skip` listed in
+``DataIndex.skipped``, which runs copy into their results. A problem that
+loses no row (a UTF-8 byte-order mark, read past) is a warning: counted by
+``avlib data check``, an error in strict mode, listed in
+``DataIndex.warnings``. Text files are read through :func:`text_lines` /
+:func:`decode_text`, so every reader handles encodings the same way.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -71,6 +78,7 @@ class DataIndex:
     classes: list[str]
     skipped: list[Skip] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[Skip] = field(default_factory=list)  # problems that dropped no row (a BOM)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -127,28 +135,101 @@ class DataIndex:
             "n_classes": len(self.classes),
             "counts": self.counts(),
             "skipped": [asdict(s) for s in self.skipped],
+            "warnings": [asdict(s) for s in self.warnings],
             "notes": list(self.notes),
         }
 
 
 class Problems:
-    """Collects reader problems: raise MetadataError when strict, else record a Skip."""
+    """Collects reader problems: raise MetadataError when strict, else record a Skip (or warning)."""
 
     def __init__(self, strict: bool):
         self.strict = strict
         self.skipped: list[Skip] = []
+        self.warnings: list[Skip] = []
+
+    def _strict_error(self, path, reason, source, line) -> MetadataError:
+        where = f"line {line}: " if line is not None else ""
+        what = "" if source is None or Path(path) == Path(source) else f"{path}: "
+        return MetadataError(
+            source or path, f"{where}{what}{reason}", "fix the row, or read with strict=False"
+        )
 
     def add(
         self, path: str | Path, reason: str, source: Path | None = None, line: int | None = None
     ):
         """Report one problem with ``path`` (a row of ``source`` at ``line`` when given)."""
         if self.strict:
-            where = f"line {line}: " if line is not None else ""
-            what = "" if source is None or Path(path) == source else f"{path}: "
-            raise MetadataError(
-                source or path, f"{where}{what}{reason}", "fix the row, or read with strict=False"
-            )
+            raise self._strict_error(path, reason, source, line)
         self.skipped.append(Skip(str(path), reason, None if source is None else str(source), line))
+
+    def warn(
+        self, path: str | Path, reason: str, source: Path | None = None, line: int | None = None
+    ):
+        """Report a problem that loses nothing (the file was read correctly anyway)."""
+        if self.strict:
+            raise self._strict_error(path, reason, source, line)
+        self.warnings.append(Skip(str(path), reason, None if source is None else str(source), line))
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def decode_text(path: Path, problems: Problems) -> str:
+    """A metadata file's text: UTF-8, a byte-order mark read past (a warning), bytes that are not
+    UTF-8 kept as lone surrogates for :func:`undecodable` to report per line."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise MetadataError(path, "missing metadata file") from e
+    except OSError as e:
+        raise MetadataError(path, f"cannot be read ({e.strerror})") from e
+    if data.startswith(codecs.BOM_UTF8):
+        problems.warn(path, "starts with a UTF-8 byte-order mark (read past it)", path, 1)
+        data = data[len(codecs.BOM_UTF8) :]
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def undecodable(text: str) -> str | None:
+    """'byte 0xE9 at column 12' for the first byte of ``text`` that was not UTF-8, else None."""
+    m = _ESCAPED.search(text)
+    if m is None:
+        return None
+    return f"byte 0x{ord(m[0]) - 0xDC00:02X} at column {m.start() + 1} is not UTF-8"
+
+
+def text_lines(path: Path, problems: Problems) -> list[tuple[int, str]]:
+    """(line number, line) of a text file; a line that is not UTF-8 is reported and left out."""
+    out = []
+    for n, line in enumerate(decode_text(path, problems).splitlines(), start=1):
+        bad = undecodable(line)
+        if bad:
+            problems.add(path, f"not UTF-8 text ({bad})", path, n)
+            continue
+        out.append((n, line))
+    return out
+
+
+DURATION_TOLERANCE_S = 0.5  # a file may differ from its segment times by this much ...
+DURATION_TOLERANCE_SHARE = 0.1  # ... or by this share of the segment, whichever is larger
+
+
+def duration_problem(item: Item, duration_s: float | None) -> str | None:
+    """Why a file's duration disagrees with its metadata's segment times (Kinetics and AudioSet
+    csvs give ``start_s``/``end_s``), or None when it agrees or nothing can be compared.
+
+    Tolerance: max(0.5 s, 10 % of the segment), wider than any codec padding
+    or frame rounding; a clip of other content or a cut download is outside it.
+    """
+    if duration_s is None or item.start_s is None or item.end_s is None:
+        return None
+    expected = item.end_s - item.start_s
+    if abs(duration_s - expected) <= max(DURATION_TOLERANCE_S, DURATION_TOLERANCE_SHARE * expected):
+        return None
+    return (
+        f"duration mismatch: the file is {duration_s:.2f} s, its metadata says "
+        f"{item.start_s:g}-{item.end_s:g} s ({expected:.2f} s)"
+    )
 
 
 def inside(root: Path, rel: str) -> Path | None:
@@ -189,7 +270,7 @@ def build_index(
         item.truth = truth.pop(item.rel, None)
     if truth:
         notes.append(f"{TRUTH_FILE}: {len(truth)} records name no indexed item")
-    return DataIndex(layout, root, items, classes, problems.skipped, notes)
+    return DataIndex(layout, root, items, classes, problems.skipped, notes, problems.warnings)
 
 
 def _read_truth(path: Path, problems: Problems) -> dict[str, dict]:
@@ -197,19 +278,18 @@ def _read_truth(path: Path, problems: Problems) -> dict[str, dict]:
     records: dict[str, dict] = {}
     if not path.is_file():
         return records
-    with path.open() as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                problems.add(path, f"not JSON ({e.msg})", path, n)
-                continue
-            if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
-                problems.add(path, "record without a 'path' string", path, n)
-                continue
-            records[PurePosixPath(rec["path"]).as_posix()] = rec
+    for n, line in text_lines(path, problems):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            problems.add(path, f"not JSON ({e.msg})", path, n)
+            continue
+        if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+            problems.add(path, "record without a 'path' string", path, n)
+            continue
+        records[PurePosixPath(rec["path"]).as_posix()] = rec
     return records
 
 

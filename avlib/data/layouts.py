@@ -35,6 +35,7 @@ class Layout:
     looks_for: str
     detect: Callable[[Path], bool]
     read: Callable[[Path, Problems], DataIndex]
+    streams: tuple[str, ...] = ("audio", "video")  # what its media must hold (`check --probe`)
 
 
 def _has_split_subdirs(root: Path) -> bool:
@@ -57,8 +58,20 @@ def _is_imagefolder(root: Path) -> bool:
 
 
 LAYOUTS: tuple[Layout, ...] = (
-    Layout("esc50", "meta/esc50.csv", lambda r: (r / "meta" / "esc50.csv").is_file(), read_esc50),
-    Layout("dcase2013", "scenes_stereo/", lambda r: (r / "scenes_stereo").is_dir(), read_dcase2013),
+    Layout(
+        "esc50",
+        "meta/esc50.csv",
+        lambda r: (r / "meta" / "esc50.csv").is_file(),
+        read_esc50,
+        ("audio",),
+    ),
+    Layout(
+        "dcase2013",
+        "scenes_stereo/",
+        lambda r: (r / "scenes_stereo").is_dir(),
+        read_dcase2013,
+        ("audio",),
+    ),
     Layout(
         "kinetics_sounds",
         "kinetics_sounds.csv (or a csv with Kinetics columns)",
@@ -83,9 +96,16 @@ LAYOUTS: tuple[Layout, ...] = (
         lambda r: (r / "main").is_dir() or (r / "pretrain").is_dir(),
         read_lrs2,
     ),
-    Layout("ucf101", "UCF-101/", lambda r: (r / "UCF-101").is_dir(), read_ucf101),
+    # about half of the real UCF101 videos have no audio track
+    Layout("ucf101", "UCF-101/", lambda r: (r / "UCF-101").is_dir(), read_ucf101, ("video",)),
     Layout("lrw", "<WORD>/{train,val,test}/*.mp4", _has_split_subdirs, read_lrw),
-    Layout("imagefolder", "{train,val}/<class>/<image>", _is_imagefolder, read_imagefolder),
+    Layout(
+        "imagefolder",
+        "{train,val}/<class>/<image>",
+        _is_imagefolder,
+        read_imagefolder,
+        ("video",),
+    ),
 )
 BY_NAME = {layout.name: layout for layout in LAYOUTS}
 

@@ -6,24 +6,53 @@ that do not fit :class:`Item`'s fields go in ``Item.extra``: ESC-50 ``esc10``,
 ``take``, ``target``; LRS2 ``words`` (word, start, end) from pretrain
 transcripts; LRW ``word_duration_s``; UCF101 ``splits`` (assignment in split
 lists 1-3) and ``group``.
+
+Each reader is the one place its layout's metadata is validated: rows that are
+malformed, duplicated (or the same clip in two splits), out of range (ESC folds
+1-5, targets 0-49), of an unknown class, target or split, or not UTF-8 are
+problems (:class:`~avlib.data.index.Problems`: a counted skip, or an error in
+strict mode). A file whose duration disagrees with its csv times is found where
+files are opened: ``avlib data check --probe`` and the decoded cache
+(:func:`~avlib.data.index.duration_problem`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from avlib.data.index import DataIndex, Item, Problems, build_index, existing, inside, rel_to
+from avlib.data.index import (
+    DataIndex,
+    Item,
+    Problems,
+    build_index,
+    decode_text,
+    existing,
+    inside,
+    rel_to,
+    text_lines,
+    undecodable,
+)
 from avlib.errors import MetadataError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 KINETICS_COLUMNS = ("label", "youtube_id", "time_start", "time_end", "split")
 DCASE_FOLDS = 5
+ESC_FOLDS = range(1, 6)  # ESC-50's five folds
+ESC_TARGETS = range(50)  # ESC-50's 50 classes
+# DCASE 2013 scene classification's ten classes (the world writes the same names)
+DCASE2013_SCENES = (
+    "bus", "busystreet", "office", "openairmarket", "park", "quietstreet", "restaurant",
+    "supermarket", "tube", "tubestation",
+)  # fmt: skip
+KINETICS_SPLITS = {"train": "train", "val": "val", "validate": "val", "test": "test"}
 
 # The 34 Kinetics-Sounds classes in L3's naming (PAPERS.md).
 KINETICS_SOUNDS = (
@@ -50,24 +79,42 @@ KINETICS_TO_SOUNDS = {name: name for name in KINETICS_SOUNDS} | {
 def read_csv(
     path: Path, required: Sequence[str], problems: Problems
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) for each well-formed row; a header lacking ``required`` columns is an error."""
+    """(line, row) for each well-formed row; a header lacking ``required`` columns (or not
+    UTF-8) is an error, a row that is ragged or not UTF-8 a problem."""
     if not path.is_file():
         raise MetadataError(path, "missing metadata file")
-    with path.open(newline="") as f:
-        reader = csv.reader(f, skipinitialspace=True)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise MetadataError(path, f"header lacks column(s) {', '.join(missing)}: {header}")
-        for row in reader:
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) != len(header):
-                problems.add(
-                    path, f"{len(row)} fields, header has {len(header)}", path, reader.line_num
-                )
-                continue
-            yield reader.line_num, {k: v.strip() for k, v in zip(header, row, strict=True)}
+    reader = csv.reader(io.StringIO(decode_text(path, problems), newline=""), skipinitialspace=True)
+    header = [h.strip() for h in next(reader, [])]
+    bad = undecodable(",".join(header))
+    if bad:
+        raise MetadataError(path, f"line 1: the header is not UTF-8 text ({bad})")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise MetadataError(path, f"header lacks column(s) {', '.join(missing)}: {header}")
+    for row in reader:
+        if not row or not "".join(row).strip():
+            continue
+        bad = undecodable(",".join(row))
+        if bad:
+            problems.add(path, f"not UTF-8 text ({bad})", path, reader.line_num)
+            continue
+        if len(row) != len(header):
+            problems.add(
+                path, f"{len(row)} fields, header has {len(header)}", path, reader.line_num
+            )
+            continue
+        yield reader.line_num, {k: v.strip() for k, v in zip(header, row, strict=True)}
+
+
+def _times(row: dict[str, str], start: str, end: str) -> tuple[float, float] | str:
+    """(start, end) seconds of a csv row, or what is wrong with them."""
+    try:
+        t0, t1 = float(row[start]), float(row[end])
+    except ValueError:
+        return f"times not numbers: {row[start]!r}, {row[end]!r}"
+    if not (math.isfinite(t0) and math.isfinite(t1)) or t0 < 0 or t1 <= t0:
+        return f"times are not a segment 0 <= start < end: {row[start]!r}, {row[end]!r}"
+    return t0, t1
 
 
 def _relabel(items: list[Item], classes: list[str]) -> None:
@@ -80,8 +127,13 @@ def read_esc50(root: Path, problems: Problems) -> DataIndex:
     """ESC-50: meta/esc50.csv rows -> audio/{fold}-{src}-{take}-{target}.wav; 5 folds, esc10 column."""
     meta = root / "meta" / "esc50.csv"
     items, names, folds_of_source = [], {}, defaultdict(set)
+    targets_of, first_line = {}, {}  # category -> target; filename -> its first line
     for line, row in read_csv(meta, ("filename", "fold", "target", "category"), problems):
         name, category = row["filename"], row["category"]
+        if name in first_line:
+            problems.add(name, f"duplicate row (first at line {first_line[name]})", meta, line)
+            continue
+        first_line[name] = line
         m = re.fullmatch(r"(\d+)-([^-/]+)-([^-/]+)-(\d+)\.wav", name)
         try:
             fold, target = int(row["fold"]), int(row["target"])
@@ -90,19 +142,27 @@ def read_esc50(root: Path, problems: Problems) -> DataIndex:
                 name, f"fold/target not integers: {row['fold']!r}, {row['target']!r}", meta, line
             )
             continue
-        if m is None or (int(m[1]), int(m[4])) != (fold, target):
-            problems.add(
-                name, "filename is not {fold}-{src}-{take}-{target}.wav of its row", meta, line
+        problem = None
+        if fold not in ESC_FOLDS:
+            problem = f"fold {fold} out of range 1-5"
+        elif target not in ESC_TARGETS:
+            problem = f"target {target} out of range 0-49 (ESC-50 has 50 classes)"
+        elif m is None or (int(m[1]), int(m[4])) != (fold, target):
+            problem = "filename is not {fold}-{src}-{take}-{target}.wav of its row"
+        elif not category:
+            problem = "empty category"
+        elif names.get(target, category) != category:
+            problem = f"target {target} is {names[target]!r} elsewhere, {category!r} here"
+        elif targets_of.get(category, target) != target:
+            problem = (
+                f"category {category!r} is target {targets_of[category]} elsewhere, {target} here"
             )
+        elif row.get("esc10", "False").lower() not in ("true", "false"):
+            problem = f"esc10 is {row['esc10']!r}, not True or False"
+        if problem:
+            problems.add(name, problem, meta, line)
             continue
-        if names.setdefault(target, category) != category:
-            problems.add(
-                name,
-                f"target {target} is {names[target]!r} elsewhere, {category!r} here",
-                meta,
-                line,
-            )
-            continue
+        names[target], targets_of[category] = category, target  # a class even if its file is gone
         path = existing(root, f"audio/{name}", problems, meta, line)
         if path is None:
             continue
@@ -138,6 +198,11 @@ def read_dcase2013(root: Path, problems: Problems) -> DataIndex:
         if m is None:
             problems.add(path, "name is not <class><nn>.wav")
             continue
+        if m[1] not in DCASE2013_SCENES:
+            problems.add(
+                path, f"unknown scene class {m[1]!r} (DCASE 2013: {', '.join(DCASE2013_SCENES)})"
+            )
+            continue
         by_class[m[1]].append((int(m[2]), path))
     classes = sorted(by_class)
     items = []
@@ -156,8 +221,11 @@ def kinetics_csvs(root: Path) -> list[Path]:
         return [own]
     found = []
     for path in sorted(root.glob("*.csv")):
-        with path.open(newline="") as f:
-            header = [h.strip() for h in next(csv.reader(f), [])]
+        try:
+            first = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        header = [h.strip() for h in next(csv.reader(io.StringIO(first)), [])]
         if all(c in header for c in KINETICS_COLUMNS[:4]):
             found.append(path)
     return found
@@ -173,25 +241,35 @@ def read_kinetics(root: Path, problems: Problems) -> DataIndex:
     csvs = kinetics_csvs(root)
     if not csvs:
         raise MetadataError(root, "no kinetics_sounds.csv and no csv with Kinetics columns")
+    seen: dict[tuple, tuple[str, str, int]] = {}  # clip -> (split, csv, line)
     for meta in csvs:
         whole, outside = meta.name == "kinetics_sounds.csv", 0
         for line, row in read_csv(meta, KINETICS_COLUMNS, problems):
             label = row["label"]
-            name = KINETICS_TO_SOUNDS.get(label, label if whole else None)
+            name = KINETICS_TO_SOUNDS.get(label)
+            if name is None and not whole:
+                outside += 1  # a released Kinetics csv: classes outside Kinetics-Sounds
+                continue
+            times = _times(row, "time_start", "time_end")
+            split = KINETICS_SPLITS.get(row["split"])
+            problem = None
             if name is None:
-                outside += 1
+                problem = f"unknown label {label!r} (not one of the 34 Kinetics-Sounds classes)"
+            elif isinstance(times, str):
+                problem = times
+            elif split is None:
+                problem = f"unknown split {row['split']!r} (train, val or validate, test)"
+            if problem:
+                problems.add(meta, problem, meta, line)
                 continue
-            try:
-                start, end = float(row["time_start"]), float(row["time_end"])
-            except ValueError:
-                problems.add(
-                    meta,
-                    f"times not numbers: {row['time_start']!r}, {row['time_end']!r}",
-                    meta,
-                    line,
-                )
+            start, end = times
+            clip = (row["youtube_id"], start, end)
+            if clip in seen:
+                other, where, at = seen[clip]
+                again = "duplicate of" if other == split else f"also in split {other} at"
+                problems.add(meta, f"{again} {where} line {at}", meta, line)
                 continue
-            split = {"validate": "val"}.get(row["split"], row["split"])
+            seen[clip] = (split, meta.name, line)
             base = f"{row['youtube_id']}_{round(start):06d}_{round(end):06d}.mp4"
             path = None
             for folder in dict.fromkeys((label, label.replace(" ", "_"))):
@@ -224,11 +302,15 @@ def read_kinetics(root: Path, problems: Problems) -> DataIndex:
 def read_flickr_soundnet(root: Path, problems: Problems) -> DataIndex:
     """Flickr-SoundNet-like unlabelled videos listed in videos.txt (paths relative to the root)."""
     listing = root / "videos.txt"
-    items = []
-    for n, line in enumerate(listing.read_text().splitlines(), start=1):
+    items, first_line = [], {}
+    for n, line in text_lines(listing, problems):
         rel = line.strip()
         if not rel:
             continue
+        if rel in first_line:
+            problems.add(rel, f"listed again (first at line {first_line[rel]})", listing, n)
+            continue
+        first_line[rel] = n
         path = existing(root, rel, problems, listing, n)
         if path is not None:
             items.append(Item(path, rel_to(root, path), source_id=path.stem))
@@ -249,52 +331,59 @@ def read_audioset(root: Path, problems: Problems) -> DataIndex:
     order: dict[int, str] = {}
     for line, row in read_csv(meta, ("index", "mid", "display_name"), problems):
         try:
-            order[int(row["index"])] = row["mid"]
+            index = int(row["index"])
         except ValueError:
             problems.add(meta, f"index not an integer: {row['index']!r}", meta, line)
             continue
+        if index in order or row["mid"] in names:
+            problems.add(meta, f"index {index} or mid {row['mid']!r} listed twice", meta, line)
+            continue
+        order[index] = row["mid"]
         names[row["mid"]] = row["display_name"]
     classes = [names[order[k]] for k in sorted(order)]
-    items = []
+    items, seen = [], {}
     for stem, split in AUDIOSET_SPLITS.items():
         seg = root / f"{stem}_segments.csv"
         if not seg.is_file():
             continue
-        with seg.open(newline="") as f:
-            reader = csv.reader((ln for ln in f if not ln.startswith("#")), skipinitialspace=True)
-            for row in reader:
-                line = reader.line_num + 3  # the three '#' header lines
-                if not row:
-                    continue
-                if len(row) != 4:
-                    problems.add(seg, f"{len(row)} fields, expected 4", seg, line)
-                    continue
-                ytid, start, end, mids = (v.strip() for v in row)
-                try:
-                    t0, t1 = float(start), float(end)
-                except ValueError:
-                    problems.add(seg, f"times not numbers: {start!r}, {end!r}", seg, line)
-                    continue
-                unknown = [m for m in mids.split(",") if m not in names]
-                if unknown or not mids:
-                    problems.add(seg, f"unknown label id(s) {unknown or mids!r}", seg, line)
-                    continue
-                rel = f"clips/{ytid}_{round(t0 * 1000)}_{round(t1 * 1000)}.mp4"
-                path = existing(root, rel, problems, seg, line)
-                if path is None:
-                    continue
-                labels = tuple(names[m] for m in mids.split(","))
-                items.append(
-                    Item(
-                        path,
-                        rel,
-                        classes.index(labels[0]),
-                        labels[0],
-                        split=split,
-                        start_s=t0,
-                        end_s=t1,
-                        source_id=ytid,
-                        labels=labels,
-                    )
+        lines = [(n, ln) for n, ln in text_lines(seg, problems) if not ln.startswith("#")]
+        for n, text in lines:
+            if not text.strip():
+                continue
+            (row,) = list(csv.reader([text], skipinitialspace=True))
+            if len(row) != 4:
+                problems.add(seg, f"{len(row)} fields, expected 4", seg, n)
+                continue
+            ytid, start, end, mids = (v.strip() for v in row)
+            times = _times({"s": start, "e": end}, "s", "e")
+            if isinstance(times, str):
+                problems.add(seg, times, seg, n)
+                continue
+            t0, t1 = times
+            unknown = [m for m in mids.split(",") if m not in names]
+            if unknown or not mids:
+                problems.add(seg, f"unknown label id(s) {unknown or mids!r}", seg, n)
+                continue
+            if (ytid, t0, t1) in seen:
+                problems.add(seg, f"segment listed again (first at {seen[ytid, t0, t1]})", seg, n)
+                continue
+            seen[ytid, t0, t1] = f"{seg.name} line {n}"
+            rel = f"clips/{ytid}_{round(t0 * 1000)}_{round(t1 * 1000)}.mp4"
+            path = existing(root, rel, problems, seg, n)
+            if path is None:
+                continue
+            labels = tuple(names[m] for m in mids.split(","))
+            items.append(
+                Item(
+                    path,
+                    rel,
+                    classes.index(labels[0]),
+                    labels[0],
+                    split=split,
+                    start_s=t0,
+                    end_s=t1,
+                    source_id=ytid,
+                    labels=labels,
                 )
+            )
     return build_index("audioset", root, items, classes, problems)

@@ -1,11 +1,28 @@
-"""Readers for layouts made of folders and split lists: LRS2, LRW, UCF101, ImageFolder."""
+"""Readers for layouts made of folders and split lists: LRS2, LRW, UCF101, ImageFolder.
+
+As in :mod:`avlib.data.readers`, each reader is the one place its layout is
+validated: entries listed twice (or in two splits, or in the train and the
+test list of one UCF split), classes outside ``classInd.txt``, misnamed files
+and text that is not UTF-8 are counted skips (errors in strict mode).
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from avlib.data.index import DataIndex, Item, Problems, build_index, existing, inside, rel_to
+from avlib.data.index import (
+    DataIndex,
+    Item,
+    Problems,
+    build_index,
+    decode_text,
+    existing,
+    inside,
+    rel_to,
+    text_lines,
+    undecodable,
+)
 from avlib.data.readers import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 LRS2_SPLITS = ("pretrain", "train", "val", "test")
@@ -13,13 +30,21 @@ LRW_SPLITS = ("train", "val", "test")
 UCF_LISTS = 3
 
 
-def _transcript(path: Path) -> tuple[dict[str, str], list[tuple[str, float, float]]]:
-    """'Key:  value' header lines and, in LRS2 pretrain files, the WORD START END rows."""
+def _transcript(
+    path: Path, problems: Problems
+) -> tuple[dict[str, str], list[tuple[str, float, float]]] | None:
+    """'Key:  value' header lines and, in LRS2 pretrain files, the WORD START END rows; None
+    (after reporting it) when the file is not UTF-8 text."""
     fields: dict[str, str] = {}
     words: list[tuple[str, float, float]] = []
     if not path.is_file():
         return fields, words
-    for line in path.read_text().splitlines():
+    text = decode_text(path, problems)
+    bad = undecodable(text)
+    if bad:
+        problems.add(path, f"not UTF-8 text ({bad}): its clip is left out")
+        return None
+    for line in text.splitlines():
         key, sep, value = line.partition(":")
         parts = line.split()
         if sep and " " not in key.strip():
@@ -34,18 +59,25 @@ def _transcript(path: Path) -> tuple[dict[str, str], list[tuple[str, float, floa
 
 def read_lrs2(root: Path, problems: Problems) -> DataIndex:
     """LRS2: {pretrain,train,val,test}.txt list '<id>/<utt>' -> main/ or pretrain/<id>/<utt>.mp4 + .txt."""
-    items, no_text = [], 0
+    items, no_text, first = [], 0, {}
     lists = [(s, root / f"{s}.txt") for s in LRS2_SPLITS if (root / f"{s}.txt").is_file()]
     for split, listing in lists:
         folder = "pretrain" if split == "pretrain" else "main"
-        for n, line in enumerate(listing.read_text().splitlines(), start=1):
+        for n, line in text_lines(listing, problems):
             if not line.strip():
                 continue
             name = line.split()[0]  # test.txt rows may carry a tag after the name
+            if name in first:
+                problems.add(name, f"listed again (first in {first[name]})", listing, n)
+                continue
+            first[name] = f"{listing.name} line {n}"
             path = existing(root, f"{folder}/{name}.mp4", problems, listing, n)
             if path is None:
                 continue
-            fields, words = _transcript(path.with_suffix(".txt"))
+            transcript = _transcript(path.with_suffix(".txt"), problems)
+            if transcript is None:
+                continue
+            fields, words = transcript
             no_text += "Text" not in fields
             extra = {"words": words} if words else {}
             items.append(
@@ -74,11 +106,19 @@ def read_lrw(root: Path, problems: Problems) -> DataIndex:
                 if re.fullmatch(rf"{re.escape(word)}_\d+", path.stem) is None:
                     problems.add(path, f"name is not {word}_<nnnnn>.mp4 in word folder {word}")
                     continue
-                fields, _ = _transcript(path.with_suffix(".txt"))
-                extra = {}
-                duration = re.match(r"([\d.]+)", fields.get("Duration", ""))
-                if duration:
-                    extra["word_duration_s"] = float(duration[1])
+                transcript = _transcript(path.with_suffix(".txt"), problems)
+                if transcript is None:
+                    continue
+                fields, extra = transcript[0], {}
+                if "Duration" in fields:
+                    seconds = re.fullmatch(r"(\d+(?:\.\d+)?)(?:\s+seconds)?", fields["Duration"])
+                    if seconds is None:
+                        problems.add(
+                            path.with_suffix(".txt"),
+                            f"Duration is {fields['Duration']!r}, not 'x.xx seconds'",
+                        )
+                        continue
+                    extra["word_duration_s"] = float(seconds[1])
                 items.append(
                     Item(
                         path,
@@ -114,10 +154,15 @@ def read_ucf101(root: Path, problems: Problems) -> DataIndex:
     class_ind = lists_dir / "classInd.txt"
     classes: list[str] = []
     if class_ind.is_file():
-        for n, line in enumerate(class_ind.read_text().splitlines(), start=1):
+        for n, line in text_lines(class_ind, problems):
             parts = line.split()
+            if not parts:
+                continue
             if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) != len(classes) + 1:
                 problems.add(class_ind, f"not '<index> <Class>' in order: {line!r}", class_ind, n)
+                continue
+            if parts[1] in classes:
+                problems.add(class_ind, f"class {parts[1]!r} listed twice", class_ind, n)
                 continue
             classes.append(parts[1])
     splits: dict[Path, list[str | None]] = {}
@@ -126,7 +171,7 @@ def read_ucf101(root: Path, problems: Problems) -> DataIndex:
             listing = lists_dir / f"{kind}list0{k + 1}.txt"
             if not listing.is_file():
                 continue
-            for n, line in enumerate(listing.read_text().splitlines(), start=1):
+            for n, line in text_lines(listing, problems):
                 if not line.strip():
                     continue
                 rel = line.split()[0]
@@ -139,7 +184,12 @@ def read_ucf101(root: Path, problems: Problems) -> DataIndex:
                         n,
                     )
                     continue
-                splits.setdefault(path, [None] * UCF_LISTS)[k] = kind
+                assigned = splits.setdefault(path, [None] * UCF_LISTS)
+                if assigned[k] is not None:
+                    again = "listed again" if assigned[k] == kind else f"also in {assigned[k]}"
+                    problems.add(rel, f"{again} in split {k + 1}", listing, n)
+                    continue
+                assigned[k] = kind
     notes = []
     if not splits:
         notes.append("no split lists in ucfTrainTestlist/: every video indexed without a split")

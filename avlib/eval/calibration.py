@@ -45,13 +45,16 @@ def read_truth(root: str | Path) -> dict[str, dict]:
 
 def _load_clips(paths: list) -> tuple[np.ndarray, int]:
     """(N, S) mono clips and their common rate; MediaError when clips differ in rate or length."""
-    rates = {probe(p).sr for p in paths}
+    rates = [probe(p).sr for p in paths]
     clips = [load_audio(p) for p in paths]
-    if len(rates) != 1 or len({len(c) for c in clips}) != 1:
-        raise MediaError(
-            paths[0], "clips differ in sample rate or length; calibration needs equal clips"
-        )
-    return np.stack(clips), rates.pop()
+    for path, rate, clip in zip(paths, rates, clips, strict=True):  # name the odd one out
+        if rate != rates[0] or len(clip) != len(clips[0]):
+            raise MediaError(
+                path,
+                f"{rate} Hz, {len(clip)} samples; {paths[0]} has {rates[0]} Hz, "
+                f"{len(clips[0])} samples: calibration needs equal clips",
+            )
+    return np.stack(clips), rates[0]
 
 
 def mfcc_stats(audio: np.ndarray, sr: int, n_mfcc: int = 13) -> np.ndarray:

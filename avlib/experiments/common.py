@@ -13,7 +13,7 @@ from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import Batches
 from avlib.data.index import DataIndex
 from avlib.data.samplers import PairSampler
-from avlib.errors import ConfigError
+from avlib.errors import ConfigError, DataError
 from avlib.experiments import RunContext
 from avlib.train import TrainConfig
 
@@ -26,14 +26,30 @@ def load_clips(
     """Decoded frames and audio of the first ``dur_s`` seconds of every clip (decoded cache).
 
     The window comes from the experiment's config, never from the data: a clip
-    shorter than it is a counted skip naming the file (``ClipArrays.skipped``).
+    shorter than it is a counted skip naming the file (``ClipArrays.skipped``);
+    a DataError naming the data set when no clip is left.
     """
-    return DecodedCache().load(index, fps=fps, size=size, sr=sr, dur_s=dur_s, progress=progress)
+    arrays = DecodedCache().load(index, fps=fps, size=size, sr=sr, dur_s=dur_s, progress=progress)
+    return _some_left(index, arrays)
 
 
 def load_audio_clips(index: DataIndex, *, dur_s: float, sr: int, progress: bool) -> ClipArrays:
     """Decoded audio of the first ``dur_s`` seconds of every clip (decoded cache; shorter: skips)."""
-    return DecodedCache().load(index, sr=sr, dur_s=dur_s, progress=progress)
+    return _some_left(index, DecodedCache().load(index, sr=sr, dur_s=dur_s, progress=progress))
+
+
+def _some_left(index: DataIndex, arrays: ClipArrays) -> ClipArrays:
+    """``arrays``, or a DataError naming the data set and its first skip when none was usable."""
+    if len(arrays) or not index.items:
+        return arrays
+    first = arrays.skipped[0] if arrays.skipped else None
+    example = f"; first: {first.path}: {first.reason}" if first else ""
+    raise DataError(
+        index.root,
+        f"none of its {len(index.items)} clips is usable at a {arrays.dur_s:g} s window "
+        f"({len(arrays.skipped)} skipped{example})",
+        "see `avlib data check --probe` for every problem",
+    )
 
 
 def data_record(**arrays: ClipArrays) -> dict:
