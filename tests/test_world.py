@@ -55,9 +55,9 @@ def test_class_inventory_matches_the_papers():
     assert all(a in CLASS_NAMES and b in CLASS_NAMES for a, b in FINE_PAIRS)
 
 
-def test_smoke_generation_is_fast_and_complete(smoke_world):
-    root, seconds = smoke_world
-    assert seconds <= 20, f"smoke generation took {seconds:.1f} s (budget 20 s)"
+def test_smoke_generation_is_complete(smoke_world):
+    # its wall time is measured by `make bench` (a timed test fails on a busy machine)
+    root, _ = smoke_world
     manifest = read_manifest(root)
     assert set(manifest["datasets"]) == set(DATASETS)
     assert manifest["preset"] == "smoke" and manifest["seed"] == 0
