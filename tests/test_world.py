@@ -70,7 +70,7 @@ def test_second_call_finds_the_manifest_and_writes_nothing(smoke_world):
     stamp = (root / "manifest.json").stat().st_mtime_ns
     started = time.perf_counter()
     generate_world("smoke", out=root, seed=0, progress=False)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10.0  # no regeneration (that takes minutes)
     assert (root / "manifest.json").stat().st_mtime_ns == stamp
 
 
