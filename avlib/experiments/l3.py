@@ -78,7 +78,9 @@ class Setup:
     fps: int = 5  # frames per second kept from each clip (L3 looks at single frames)
     audio_s: float = 1.0  # audio around a frame (paper: 1 s)
     clip_s: float = 3.0  # seconds read from each Kinetics-Sounds clip (shorter clips: skips)
-    avc_steps: int = 1000  # L3-Net on AVC (the quick budget's largest share: it decides L3-1..5)
+    # L3-Net on AVC, the quick budget's largest share (it decides L3-1..5); measured, seed 0:
+    # 1,000 steps reach 55.5 % (under the 56 % gate), 1,600 steps about 62 %
+    avc_steps: int = 1600
     avol_steps: int = 600  # AVOL-Net on AVC (its gate: its own AVC above chance)
     classifier_steps: int = 300  # each supervised classifier
     fusion_steps: int = 200  # fusion layers on frozen supervised towers
