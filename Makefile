@@ -26,7 +26,7 @@ help:
 	@echo "make test     unit tests, smoke notebooks, book build (warnings are errors)"
 	@echo "make lab      JupyterLab on the avbook kernel"
 	@echo "make full     make book with PROFILE=full (GPU)"
-	@echo "make bench    decoded-cache benchmark"
+	@echo "make bench    where the time goes: cache, world, models (FLOPs, samples/s), data wait, notebook times vs budget"
 	@echo "make clean    remove build products (data, results of smoke/quick, _build)"
 	@echo "venv: $(VENV)"
 
@@ -69,7 +69,7 @@ full:
 	$(MAKE) book PROFILE=full
 
 bench: venv
-	$(PY) -m avlib bench cache
+	$(PY) -m avlib bench all
 
 lock:
 	rm -rf /tmp/avbook-lock && $(PYTHON) -m venv /tmp/avbook-lock

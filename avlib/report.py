@@ -12,6 +12,7 @@ only one paper uses belongs in its chapter module, not here.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,11 +51,23 @@ def run_experiments(
     results_dir=None,
     data_root=None,
 ) -> pd.DataFrame:
-    """Run every experiment for every seed (results files written); one row per run with its time."""
+    """Run every experiment for every seed (results files written); one row per run with its time.
+
+    With the environment variable ``AVBOOK_REUSE_RESULTS=1`` a seed whose results file was
+    written with the current config on the same data (e.g. by ``torchrun ... avlib train`` on
+    several GPUs) is read instead of run again; its row says "reused".
+    """
     rows = []
     runs = [(name, seed) for name in names for seed in seeds]
+    reuse = os.environ.get("AVBOOK_REUSE_RESULTS") == "1"
+    sel = selection(profile, seeds, data_root, results_dir) if reuse else None
     for name, seed in tqdm(runs, desc="experiments", unit="run"):
         start = time.perf_counter()
+        done = sel.load(f"{experiments.get(name).paper}/{name}") if sel else None
+        done = [p for p in done.paths if p.stem == f"seed{seed}"] if done else []
+        if done:
+            rows.append((name, seed, 0.0, f"reused {done[0].name} (AVBOOK_REUSE_RESULTS=1)"))
+            continue
         path = experiments.run(
             name, profile, seed, device, results_dir, data_root=data_root, progress=False
         )

@@ -141,6 +141,23 @@ class TrainResult:
     epochs_done: int
     resumed_from_step: int | None
     chance: dict | None
+    timing: dict | None = None  # data wait vs step time, samples/s (rank 0's process)
+
+
+def _batch_size(batch: dict) -> int:
+    return next((len(v) for v in batch.values() if isinstance(v, torch.Tensor)), 0)
+
+
+def _timing(st: "_Progress") -> dict:
+    """Where training time went: waiting for batches vs stepping (the checkpointed totals)."""
+    busy = st.data_wait_s + st.step_s
+    return {
+        "data_wait_s": round(st.data_wait_s, 3),
+        "step_s": round(st.step_s, 3),
+        "data_wait_share": round(st.data_wait_s / busy, 4) if busy else None,
+        "samples": st.samples,
+        "samples_per_s": round(st.samples / busy, 2) if busy else None,
+    }
 
 
 def amp_enabled(cfg: TrainConfig, device: torch.device) -> bool:
@@ -228,6 +245,9 @@ class _Progress:
     steps: list[dict] = field(default_factory=list)
     log_lines: int = 0  # JSONL lines written so far
     wall_s: float = 0.0  # training time of earlier, interrupted segments
+    data_wait_s: float = 0.0  # time spent waiting for the next batch (all segments)
+    step_s: float = 0.0  # time spent in forward, backward and the optimiser step
+    samples: int = 0  # training samples seen by this process
 
 
 def _optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -421,13 +441,19 @@ class _Run:
             leave=False,
             dynamic_ncols=True,
         )
-        for batch in self._batches(epoch):
+        batches, waited = self._batches(epoch), time.perf_counter()
+        for batch in batches:
+            started = time.perf_counter()
+            st.data_wait_s += started - waited
             if st.batch_in_epoch >= self.steps_per_epoch:
                 raise TrainingError(
                     f"train_data yielded more than len() = {self.steps_per_epoch} batches in "
                     f"epoch {epoch}; its load_state_dict must restore the position"
                 )
             values = self._step(batch, epoch)
+            st.samples += _batch_size(batch)
+            waited = time.perf_counter()
+            st.step_s += waited - started
             bar.update(1)
             bar.set_postfix(loss=f"{values['loss']:.4f}", refresh=False)
             if cfg.checkpoint_every and st.step % cfg.checkpoint_every == 0:
@@ -532,6 +558,7 @@ class _Run:
             epochs_done=st.epoch,
             resumed_from_step=self.resumed_from,
             chance=report,
+            timing=_timing(st),
         )
 
 

@@ -146,3 +146,22 @@ def test_sigkill_in_training_then_in_results_writing_then_a_run_with_identical_m
     assert resumed["metrics"] == reference["metrics"]
     assert resumed["history"] == reference["history"] and resumed["steps"] == reference["steps"]
     assert resumed["resumed_from_step"] == 64
+
+
+def test_reuse_reads_results_of_the_current_config_instead_of_running(tmp_path, monkeypatch):
+    """torchrun-trained results are picked up by a notebook run with AVBOOK_REUSE_RESULTS=1;
+    without it, or for a seed with no file, the experiment runs."""
+    from avlib import report
+
+    path = experiments.run(
+        "toy-avc", "smoke", 0, "cpu", tmp_path, runs_dir=tmp_path / "r", progress=False
+    )
+    stamp = path.stat().st_mtime_ns
+    monkeypatch.setenv("AVBOOK_REUSE_RESULTS", "1")
+    runs = report.run_experiments(["toy-avc"], "smoke", [0, 1], "cpu", tmp_path)
+    assert runs["flags"][0].startswith("reused seed0.json") and runs["seconds"][0] == 0.0
+    assert not runs["flags"][1].startswith("reused") and (path.parent / "seed1.json").exists()
+    assert path.stat().st_mtime_ns == stamp
+    monkeypatch.delenv("AVBOOK_REUSE_RESULTS")
+    runs = report.run_experiments(["toy-avc"], "smoke", [0], "cpu", tmp_path)
+    assert not runs["flags"][0].startswith("reused") and path.stat().st_mtime_ns != stamp

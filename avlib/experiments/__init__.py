@@ -251,12 +251,13 @@ def _training_record(train) -> dict:
             "chance": train.chance,
             "resumed_from_step": train.resumed_from_step,
             "train_wall_time_s": train.wall_time_s,
+            "timing": train.timing,
         }
     return {
         "flags": sorted(f"{name}: {flag}" for name, r in train.items() for flag in r.flags),
         **{
             key: {name: getattr(r, key) for name, r in train.items()}
-            for key in ("history", "steps", "chance", "resumed_from_step")
+            for key in ("history", "steps", "chance", "resumed_from_step", "timing")
         },
         "train_wall_time_s": sum(r.wall_time_s for r in train.values()),
     }
