@@ -1,9 +1,11 @@
-"""`avlib bench cache`: run benchmarks/cache_bench.py (the decoded cache vs decoding per access)."""
+"""`avlib bench cache`: benchmarks/cache_bench.py (the decoded cache vs decoding per access);
+`avlib bench sync-offset`: sync-offset's wall time per 10 s clip, model load apart."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 
 from avlib.errors import ConfigError
 from avlib.profiles import project_root
@@ -31,6 +33,17 @@ def add_parser(sub) -> None:
     add_cache_arguments(
         s.add_parser("cache", help="samples/s from the decoded cache vs PyAV per sample")
     )
+    sync = s.add_parser("sync-offset", help="sync-offset's wall time per 10 s clip")
+    sync.add_argument("--model", help="sync model file (default: the quick model under runs/)")
+    sync.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
+    sync.set_defaults(func=_run_sync)
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from avlib.sync_offset import benchmark
+
+    print(json.dumps(benchmark(args.model, args.seconds), indent=2))
+    return 0
 
 
 def add_cache_arguments(p: argparse.ArgumentParser) -> None:
