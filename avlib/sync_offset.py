@@ -180,6 +180,28 @@ def sync_offset_file(path, model: nn.Module, crop=None, max_offset: int = 15) ->
     }
 
 
+def known_shift_accuracy(
+    root: str | Path, model: nn.Module, max_offset: int = 15, tolerance: int = 1
+) -> dict:
+    """``sync-offset`` on every clip of an LRS2-layout set whose ground truth gives its shift
+    (``offset_s``, as the world's sync test sets): the share within ``tolerance`` frames of
+    the truth (at the model's frame rate), and (file, true, predicted) per clip."""
+    from avlib.data.layouts import open_dataset
+
+    index = open_dataset(root, "lrs2")
+    rows = []
+    for item in index.items:
+        if (item.truth or {}).get("offset_s") is None:
+            continue
+        truth = round(item.truth["offset_s"] * model.cfg.fps)
+        found = sync_offset_file(item.path, model, max_offset=max_offset)["offset_frames"]
+        rows.append((str(item.path), truth, found))
+    if not rows:
+        raise ConfigError(f"{root}: no clip with a known shift (offset_s in avbook_truth.jsonl)")
+    hits = [abs(p - t) <= tolerance for _, t, p in rows]
+    return {"accuracy": sum(hits) / len(hits), "clips": len(rows), "rows": rows}
+
+
 def _device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 

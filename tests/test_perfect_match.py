@@ -20,7 +20,7 @@ from avlib.experiments.perfect_match import SETUPS, sync_scores
 from avlib.models import build, get_config
 from avlib.models.sync import WINDOW, samples_per_frame
 from avlib.results import load_result
-from avlib.sync_offset import load_model, predict, read_clip, save_model
+from avlib.sync_offset import known_shift_accuracy, load_model, predict, read_clip, save_model
 from tests import trees
 from tests.mediafiles import flash_click, ramp_frames
 
@@ -199,3 +199,27 @@ def test_a_collapsed_model_answers_the_edge_and_is_caught(real_run):
     pred = scores["_pred_k5"]
     assert (pred == -15).all() and scores["acc_k5"] == 0.0
     assert collapse_check(pred, 15, true_offsets=np.zeros_like(pred)).collapsed
+
+
+def test_known_shift_sets_score_the_cli_rule_against_the_truth_file(tmp_path):
+    """An LRS2-layout set of flash/click clips with their shifts in avbook_truth.jsonl, at
+    30 fps / 44.1 kHz: the stand-in model finds every shift, so the share is 1."""
+    truth, names = [], []
+    for k, shift in enumerate((-4, 0, 6)):
+        frames, audio = flash_click(90, 30, 44_100, flash_frame=36, offset_s=shift / 25)  # 1.2 s
+        rel = f"main/{6_000_000 + k}/00001.mp4"
+        write_video(tmp_path / rel, frames, 30, audio, 44_100)
+        (tmp_path / rel).with_suffix(".txt").write_text("Text:  HELLO\nConf:  4\n")
+        truth.append(json.dumps({"path": rel, "offset_s": shift / 25}))
+        names.append(rel.removeprefix("main/").removesuffix(".mp4"))
+    (tmp_path / "test.txt").write_text("\n".join(names) + "\n")
+    (tmp_path / "avbook_truth.jsonl").write_text("\n".join(truth) + "\n")
+    out = known_shift_accuracy(tmp_path, _Envelope())
+    assert [(t, p) for _, t, p in out["rows"]] == [(-4, -4), (0, 0), (6, 6)]
+    assert out["accuracy"] == 1.0 and out["clips"] == 3
+
+
+def test_avenet_starts_with_a_small_distance_meaning_a_match():
+    model = build("sync-avenet", "smoke")
+    logits = model.fusion(torch.tensor([[0.0], [2.0]]))
+    assert logits[0, 1] > logits[0, 0] and logits[1, 0] > logits[1, 1]

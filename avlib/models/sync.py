@@ -60,6 +60,10 @@ from avlib.models import register
 WINDOW = 5  # video frames per feature (SyncNet: 5 frames = 0.2 s at 25 fps)
 CONTEXT = 1  # audio frames of context on each side of a window (MFCC padding stays outside)
 MFCC_PER_FRAME = 4  # 100 Hz MFCCs at 25 fps
+# AVE-Net's distance -> FC starts with the sign that makes a small distance a match (ours: a
+# default-initialised 1 -> 2 layer stayed at chance and could learn "far = match", which
+# inverts the offset search on distances)
+FUSION_SCALE = 5.0
 
 
 @dataclass(frozen=True)
@@ -429,6 +433,9 @@ class SyncAVENet(SyncNetPairs):
     def __init__(self, cfg: Config):
         super().__init__(cfg)
         self.fusion = nn.Linear(1, 2)
+        with torch.no_grad():  # ours: start with "far = no match", centred at orthogonal units
+            self.fusion.weight.copy_(torch.tensor([[FUSION_SCALE], [-FUSION_SCALE]]))
+            self.fusion.bias.copy_(torch.tensor([-1.0, 1.0]) * FUSION_SCALE * 2**0.5)
 
     def forward(self, batch: dict) -> dict:
         """-> ``logits`` (B K, 2) and the pairs' embeddings and distances."""
