@@ -18,6 +18,9 @@ Four parts, one table and one JSON (``benchmarks/out/bench.json``):
   notebooks run`` writes) against the budget: <= 10 min per notebook at quick,
   <= 60 min for ``make book`` from a fresh clone on 2 cores. A notebook or
   total over budget makes ``avlib bench all`` exit 1.
+
+``avlib bench sync-offset`` times the sync-offset tool per 10 s clip (model load apart);
+``avlib bench cache`` runs the cache part alone.
 """
 
 from __future__ import annotations
@@ -259,6 +262,12 @@ def run_all(args: argparse.Namespace) -> dict:
                 flush=True,
             )
     report["models"] = rows
+    try:  # the sync-offset tool on a 10 s clip, with the quick model when one is trained
+        from avlib.sync_offset import benchmark
+
+        report["sync_offset"] = benchmark(None, 10.0)
+    except Exception as err:  # no trained model yet: say so in the report
+        report["sync_offset"] = {"error": f"{type(err).__name__}: {err}"}
     results = Path(args.results) if args.results else root / "results"
     report["runs"] = {p: run_timings(results / p) for p in ("smoke", "quick", "full")}
     chapters = Path(args.chapters) if args.chapters else root / "book" / "chapters"
@@ -284,6 +293,7 @@ def run_all(args: argparse.Namespace) -> dict:
         )
     )
     print(_table("models (forward GFLOPs per sample; training samples/s)", rows))
+    print(_table("sync-offset per 10 s clip", [report["sync_offset"]]))
     for p, r in report["runs"].items():
         if r:
             print(_table(f"training runs at {p} (share of step time waiting for data)", r))
@@ -327,6 +337,17 @@ def add_parser(sub) -> None:
     add_cache_arguments(
         s.add_parser("cache", help="samples/s from the decoded cache vs PyAV per sample")
     )
+    sync = s.add_parser("sync-offset", help="sync-offset's wall time per 10 s clip")
+    sync.add_argument("--model", help="sync model file (default: the quick model under runs/)")
+    sync.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
+    sync.set_defaults(func=_run_sync)
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from avlib.sync_offset import benchmark
+
+    print(json.dumps(benchmark(args.model, args.seconds), indent=2))
+    return 0
 
 
 def add_cache_arguments(p: argparse.ArgumentParser) -> None:

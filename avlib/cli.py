@@ -21,7 +21,13 @@ from avlib.atomic import storage_error
 from avlib.errors import AvlibError
 
 # module paths whose add_parser() defines a subcommand; only real ones are listed
-COMMANDS = ("avlib.data.commands", "avlib.experiments", "avlib.notebooks", "avlib.bench")
+COMMANDS = (
+    "avlib.data.commands",
+    "avlib.experiments",
+    "avlib.notebooks",
+    "avlib.bench",
+    "avlib.sync_offset",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

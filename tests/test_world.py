@@ -177,14 +177,16 @@ def test_video_layouts_list_exactly_their_files(smoke_world):
 def test_mp4s_decode_with_the_promised_streams(smoke_world):
     world = smoke_world[0]
     for mp4 in _mp4s(world):
+        transcoded = mp4.is_relative_to(world / "lrs2_sync_30fps")  # 30 fps, 44.1 kHz on purpose
+        fps, sr = (30, 44_100) if transcoded else (25, SMOKE.sr)
         with av.open(str(mp4)) as c:
             v, a = c.streams.video[0], c.streams.audio[0]
             assert (v.codec_context.name, v.codec_context.pix_fmt, int(v.average_rate)) == (
                 "h264",
                 "yuv420p",
-                25,
+                fps,
             )
-            assert (a.codec_context.name, a.rate, a.codec_context.channels) == ("aac", SMOKE.sr, 1)
+            assert (a.codec_context.name, a.rate, a.codec_context.channels) == ("aac", sr, 1)
             assert (v.codec_context.width, v.codec_context.height) == (SMOKE.size, SMOKE.size)
     frames, audio, sr, fps = decode_mp4(_mp4s(world / "kinetics_sounds")[0])
     assert len(frames) == int(fps * 2) and abs(len(audio) / sr - len(frames) / fps) < 0.05
@@ -212,8 +214,11 @@ def test_truth_covers_every_media_file_and_is_consistent(smoke_world):
             for frame_boxes in rec["boxes"]:
                 for x0, y0, x1, y1 in frame_boxes:
                     assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, rel
-            assert all(0 <= t <= n_frames / 25 for t in rec["events_s"]), rel
-            assert rec["offset_s"] == 0.0
+            assert all(0 <= t <= n_frames / fps for t in rec["events_s"]), rel
+            if name.startswith("lrs2_sync"):  # the sync test sets: shifted on purpose
+                assert round(rec["offset_s"] * 25) in SMOKE.sync_offsets, rel
+            else:
+                assert rec["offset_s"] == 0.0
 
 
 def test_ids_and_names_do_not_leak_class_or_order(smoke_world):
@@ -268,6 +273,27 @@ def test_mouth_follows_speech_and_nothing_else_does(smoke_world):
     assert table["mouth_corr_at_true"].median() > 0.3
     assert table["mouth_corr_at_true"].median() > table["mouth_corr_max_other"].median() + 0.15
     assert table["outside_corr_at_true"].abs().median() < 0.15
+
+
+def test_sync_test_sets_shift_the_audio_by_their_truth_at_25_and_30_fps(smoke_world):
+    world = smoke_world[0]
+    for name, fps in (("lrs2_sync", 25), ("lrs2_sync_30fps", 30)):
+        table = mouth_sync_table(world / name, max_lag=8)
+        offsets = sorted(round(o * 25) for o in (read_truth(world / name)[r]["offset_s"] for r in
+                                                 table["path"]))  # fmt: skip
+        assert offsets == sorted(SMOKE.sync_offsets * SMOKE.sync_clips_per_offset), name
+        assert sorted(set(table["true_lag"])) == sorted({round(o * fps / 25) for o in offsets})
+        assert (table["best_lag"] - table["true_lag"]).abs().max() <= 1, (name, table)
+    same = [sorted(read_truth(world / n)) for n in ("lrs2_sync", "lrs2_sync_30fps")]
+    assert same[0] == same[1], "the 30 fps set re-encodes the same clips"
+    texts = (world / "lrs2_sync" / "test.txt").read_text().split()
+    assert sorted(f"main/{t}.mp4" for t in texts) == same[0]
+
+
+def test_lrs2_main_utterances_are_long_enough_for_the_sync_protocol(smoke_world):
+    truth = read_truth(smoke_world[0] / "lrs2")
+    frames = [len(r["boxes"]) for rel, r in truth.items() if rel.startswith("main/")]
+    assert min(frames) >= round(SMOKE.lrs2_min_s * 25) >= 50
 
 
 def test_mouth_peak_moves_with_a_known_audio_offset(tmp_path):

@@ -95,3 +95,30 @@ def ucf101(root: Path, classes=("ApplyEyeMakeup", "Archery"), groups: int = 3) -
         _touch(lists / f"trainlist0{k + 1}.txt", "\n".join(train).encode())
         _touch(lists / f"testlist0{k + 1}.txt", "\n".join(f"{t}.avi" for t in test).encode())
     return root
+
+
+LRS2_SPLITS = {  # split -> clip lengths (s); the 1.0 s clip is too short for a 2.4 s window
+    "pretrain": (3.0,),
+    "train": (2.6, 2.6, 2.6, 1.0),
+    "val": (2.6, 2.6),
+    "test": (2.6, 2.6),
+}
+
+
+def lrs2(root: Path, splits=None, media: bool = True) -> Path:
+    """LRS2: pretrain/ and main/<id>/00001.mp4 (+ .txt) with {pretrain,train,val,test}.txt."""
+    splits = LRS2_SPLITS if splits is None else splits
+    for s, (split, durations) in enumerate(splits.items()):
+        folder = "pretrain" if split == "pretrain" else "main"
+        names = []
+        for k, seconds in enumerate(durations):
+            sid = f"{5_000_000 + 100 * s + k}"
+            stem = root / folder / sid / "00001"
+            if media:
+                av_clip(stem.with_suffix(".mp4"), seconds=seconds, freq=250 + 60 * k)
+            else:
+                _touch(stem.with_suffix(".mp4"))
+            _touch(stem.with_suffix(".txt"), b"Text:  HELLO WORLD\nConf:  4\n")
+            names.append(f"{sid}/00001")
+        _touch(root / f"{split}.txt", "".join(f"{n}\n" for n in names).encode())
+    return root

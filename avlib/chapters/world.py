@@ -241,7 +241,7 @@ def mouth_figure(root: str | Path) -> Figure:
     """One talking-face clip: a frame with the mouth box, mouth opening vs speech envelope over time."""
     from avlib.eval.calibration import decode_mp4, mouth_tracks
 
-    index = open_dataset(locate_dataset(root, "lrs2"), "lrs2")
+    index = open_dataset(locate_dataset(root, "lrs2", "lrs2"), "lrs2")
     item = next(i for i in index.items if i.truth and i.truth.get("boxes"))
     frames, audio, sr, fps = decode_mp4(item.path)
     tracks = mouth_tracks(frames, item.truth["boxes"], audio, sr, fps)

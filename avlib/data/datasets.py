@@ -3,7 +3,8 @@
 A batch is a dict (ARCHITECTURE.md glossary): ``video`` float (B, 3, T, H, W)
 in [0, 1], ``audio`` float (B, S) waveform in [-1, 1] ((B, K, S) for K offset
 candidates), ``label`` long (B,), ``offset_frames`` long (B,) or (B, K), and
-``meta`` (one dict per sample: clip paths, window starts in seconds, kind).
+``meta`` (one dict per sample: clip paths, window starts in seconds, kind);
+with K candidates, ``target_index`` (B,) is the in-sync candidate (= ``label``).
 ``video_class`` / ``audio_class`` (B,) are the class labels of the clips the
 video and audio come from (-1 when unlabelled; supervised baselines train on
 them). ``video`` is a permuted view of (B, T, H, W, C) memory, i.e. already in
@@ -15,6 +16,7 @@ them). ``video`` is a permuted view of (B, T, H, W, C) memory, i.e. already in
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -131,6 +133,8 @@ class Batches:
         }
         if w.audio_clip.ndim == 1:
             out["audio_class"] = torch.from_numpy(a.labels[w.audio_clip])
+        else:  # K candidates: the label is the index of the in-sync one
+            out["target_index"] = out["label"]
         if a.frames is not None:
             t = w.video_start[:, None] + np.arange(s.video_frames)
             video = torch.from_numpy(a.frames[w.video_clip[:, None], t]).permute(0, 4, 1, 2, 3)
@@ -201,3 +205,34 @@ class EmbeddingBatches(Batches):
             "audio_emb": self.audio_emb[w.audio_clip, w.audio_start],
             "label": torch.from_numpy(w.label),
         }
+
+
+class CandidateStripBatches(Batches):
+    """Offset candidates as positions in whole-clip audio strips, for fully convolutional streams.
+
+    For an :class:`~avlib.data.samplers.OffsetCandidatesSampler`: ``audio`` (C, S)
+    is the whole waveform of each of the C clips the batch's windows come from,
+    ``audio_strip`` (B,) the strip a sample's candidates lie in,
+    ``audio_position`` (B, N) the first frame of each candidate's audio window
+    (the sampler's audio starts), ``offset_frames`` (B, N) the candidates'
+    offsets and ``target_index`` (B,) the in-sync one. With several windows per
+    clip (the sampler's ``windows_per_clip``), one pass of an audio stream over
+    a strip serves all their candidates (Perfect Match's N = 40 costs a few
+    clips of audio per batch, not 40 windows per sample).
+    """
+
+    def batch(self, w: Windows) -> dict:
+        """Video windows, whole-clip audio strips and the candidates' positions in them."""
+        s, a = self.sampler, self.arrays
+        out = super().batch(
+            replace(w, audio_clip=w.video_clip, audio_start=w.video_start + s.align)
+        )
+        clips, strip = np.unique(w.video_clip, return_inverse=True)
+        out["audio"] = torch.from_numpy(
+            a.waveform(clips)[:, : s.clip_frames * self.samples_per_frame]
+        )
+        out["audio_strip"] = torch.from_numpy(strip.astype(np.int64))
+        out["audio_position"] = torch.from_numpy(w.audio_start)
+        out["offset_frames"] = torch.from_numpy(w.offset_frames)
+        out["target_index"] = torch.from_numpy(w.label)
+        return out

@@ -61,6 +61,22 @@ def window_distances(video, audio, max_offset: int = 15, context: int | None = 5
         return np.nanmean(windows, axis=2).T
 
 
+def context_distances(video, audio, max_offset: int = 15, context: int = 5) -> np.ndarray:
+    """(W, O) mean distance curves of the LRS2 protocol: every window of ``context`` frames
+    for which each offset in -max..max has all its pairs inside the clip (so no offset is
+    averaged over fewer frames); (0, O) when the clip is too short for one."""
+    n = len(_array(video))
+    last = n - context + 1 - max_offset  # one past the last window start whose pairs all fit
+    if last <= max_offset:
+        return np.empty((0, 2 * max_offset + 1))
+    return window_distances(video, audio, max_offset, context)[max_offset:last]
+
+
+def min_frames(max_offset: int = 15, context: int = 5) -> int:
+    """Feature frames a clip needs for one protocol window: ``context + 2 * max_offset``."""
+    return context + 2 * max_offset
+
+
 @dataclass(frozen=True)
 class SyncPrediction:
     """A clip's predicted offset (frames), its confidence and the mean distance curve."""

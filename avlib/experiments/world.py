@@ -137,7 +137,7 @@ def world_calibration(ctx: RunContext) -> RunOutput:
         root = esc.parent if ctx.data_root is None else ctx.data_root
         shortcuts = calibration.shortcut_controls(root)
     tables["esc50_cnn"], runs, data = esc_cnn(ctx, esc)
-    mouth = calibration.mouth_sync_table(ctx.dataset("lrs2"), max_clips=setup.mouth_clips)
+    mouth = calibration.mouth_sync_table(ctx.dataset("lrs2", "lrs2"), max_clips=setup.mouth_clips)
     n_esc, n_dcase = len(open_dataset(esc).classes), len(open_dataset(dcase).classes)
     metrics = {name: _mean(t) for name, t in tables.items()}
     metrics.update(

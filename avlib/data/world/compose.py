@@ -253,17 +253,19 @@ def talking_clip(
     duration: float | None = None,
     center_word: int | None = None,
     offset_s: float = 0.0,
+    min_duration: float = 0.0,
 ) -> Clip:
     """A talking face saying ``words``; audio delayed by ``offset_s`` (positive: audio late).
 
     With ``duration`` and ``center_word`` the clip is cut around that word's
-    middle (LRW); otherwise it spans the utterance with short margins (LRS2).
-    Word, phone and mouth times in the truth are in video time.
+    middle (LRW); otherwise it spans the utterance with short margins (LRS2),
+    and at least ``min_duration`` seconds. Word, phone and mouth times in the
+    truth are in video time.
     """
     fps, sr = preset.fps, preset.sr
     word_times, phone_times = speech.align(words, speaker, rng, start=rng.uniform(0.15, 0.35))
     if duration is None:
-        duration = phone_times[-1][2] + rng.uniform(0.15, 0.35)
+        duration = max(phone_times[-1][2] + rng.uniform(0.15, 0.35), min_duration)
     else:
         w0, w1 = word_times[center_word][1:]
         shift = duration / 2 - (w0 + w1) / 2

@@ -1,4 +1,4 @@
-"""Plans of the ten data set layouts: which files to render, with which labels, in which split.
+"""Plans of the data sets (ten layouts): which files to render, with which labels, in which split.
 
 A plan lists jobs (one source recording, clip, or batch of images each, with
 the relative paths it writes) and the metadata files (csv, split lists) in
@@ -31,6 +31,8 @@ DATASETS = (
     "flickr_soundnet",
     "audioset",
     "lrs2",
+    "lrs2_sync",
+    "lrs2_sync_30fps",
     "lrw",
     "ucf101",
     "imagenet",
@@ -250,17 +252,23 @@ def speaker_for(seed: int, index: int) -> speech.Speaker:
     return speech.make_speaker(rng_for(seed, "speaker", index), f"spk{index:03d}")
 
 
-def plan_lrs2(p: WorldPreset, seed: int) -> Plan:
-    """LRS2: sessions of one speaker each (pretrain/ and main/), split lists, held-out speakers."""
-    rng = rng_for(seed, "lrs2", "plan")
-    order = rng.permutation(p.n_speakers)
+def lrs2_speaker_pools(p: WorldPreset, seed: int) -> dict[str, np.ndarray]:
+    """LRS2's speakers per split: val and test speakers never occur in train/pretrain."""
+    order = rng_for(seed, "lrs2", "speakers").permutation(p.n_speakers)
     n_held = max(1, int(round(0.15 * p.n_speakers)))
     pools = {
         "val": order[:n_held],
         "test": order[n_held : 2 * n_held],
         "train": order[2 * n_held :],
     }
-    pools["pretrain"] = pools["train"]
+    return pools | {"pretrain": pools["train"]}
+
+
+def plan_lrs2(p: WorldPreset, seed: int) -> Plan:
+    """LRS2: sessions of one speaker each (pretrain/ and main/), split lists, held-out speakers;
+    main/ utterances of 5-9 words and at least ``lrs2_min_s`` long."""
+    rng = rng_for(seed, "lrs2", "plan")
+    pools = lrs2_speaker_pools(p, seed)
     counts = dict(zip(("pretrain", "train", "val", "test"), p.lrs2_utterances, strict=True))
     n_ids = sum(-(-c // p.lrs2_utt_per_id) for c in counts.values())
     ids = iter(random_digit_ids(rng, n_ids, 19))
@@ -272,12 +280,13 @@ def plan_lrs2(p: WorldPreset, seed: int) -> Plan:
             sid, spk = next(ids), int(rng.choice(pools[split]))
             for u in range(1, min(p.lrs2_utt_per_id, count - first) + 1):
                 stem = f"{folder}/{sid}/{u:05d}"
-                n_words = int(rng.integers(6, 13) if split == "pretrain" else rng.integers(3, 8))
+                n_words = int(rng.integers(6, 13) if split == "pretrain" else rng.integers(5, 10))
                 spec = {
                     "speaker": spk,
                     "words": _sentence(rng, n_words),
                     "source_id": sid,
                     "text": "lrs2",
+                    "min_duration": 0.0 if split == "pretrain" else p.lrs2_min_s,
                 }
                 items.append(("talking", (f"{stem}.mp4", f"{stem}.txt"), spec))
                 lists[split].append(f"{sid}/{u:05d}")
@@ -286,6 +295,37 @@ def plan_lrs2(p: WorldPreset, seed: int) -> Plan:
         for split, rows in lists.items()
     }
     return Plan("lrs2", _shuffled("lrs2", rng, items), meta)
+
+
+def plan_lrs2_sync(p: WorldPreset, seed: int, dataset: str = "lrs2_sync") -> Plan:
+    """The sync test set: LRS2 layout (main/ + test.txt), test speakers, audio shifted by each
+    of ``sync_offsets`` frames (``offset_s`` in the truth; positive: audio late)."""
+    rng = rng_for(seed, "lrs2_sync", "plan")
+    speakers = lrs2_speaker_pools(p, seed)["test"]
+    offsets = np.repeat(p.sync_offsets, p.sync_clips_per_offset)
+    ids = random_digit_ids(rng, len(offsets), 19)
+    items, lines = [], []
+    for sid, offset in zip(ids, rng.permutation(offsets), strict=True):
+        stem = f"main/{sid}/00001"
+        spec = {
+            "speaker": int(rng.choice(speakers)),
+            "words": _sentence(rng, int(rng.integers(5, 10))),
+            "source_id": sid,
+            "text": "lrs2",
+            "min_duration": p.lrs2_min_s,
+            "offset_s": round(int(offset) / p.fps, 6),
+            "rng_from": "lrs2_sync",  # the 30 fps set re-encodes the same clips
+        }
+        render = "talking" if dataset == "lrs2_sync" else "talking_30fps"
+        items.append((render, (f"{stem}.mp4", f"{stem}.txt"), spec))
+        lines.append(f"{sid}/00001")
+    jobs = [Job(dataset, i, r, outs, spec) for i, (r, outs, spec) in enumerate(items)]
+    return Plan(dataset, jobs, {"test.txt": "".join(f"{x}\n" for x in sorted(lines))})
+
+
+def plan_lrs2_sync_30fps(p: WorldPreset, seed: int) -> Plan:
+    """The sync test set's clips re-encoded at 30 fps with 44.1 kHz audio (same shifts)."""
+    return plan_lrs2_sync(p, seed, "lrs2_sync_30fps")
 
 
 def plan_lrw(p: WorldPreset, seed: int) -> Plan:

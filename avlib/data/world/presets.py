@@ -50,6 +50,13 @@ class WorldPreset:
     audioset_clip_s: int = 4  # whole seconds; >= 3 chunks of 25 frames for the attention paper
     lrs2_utterances: tuple[int, int, int, int] = (40, 200, 40, 60)  # pretrain, train, val, test
     lrs2_utt_per_id: int = 4  # utterances per LRS2 <id> (one speaker session)
+    # main/ utterances last at least this long: a +-15-frame offset search over a 15-frame
+    # context of 5-frame windows needs >= 50 frames (Perfect Match's protocol, PAPERS.md §3)
+    lrs2_min_s: float = 2.6
+    # the sync test sets (lrs2_sync/, and lrs2_sync_30fps/ re-encoded at 30 fps and 44.1 kHz):
+    # test speakers with the audio shifted by each of these offsets (frames at 25 fps)
+    sync_offsets: tuple[int, ...] = tuple(range(-10, 11))
+    sync_clips_per_offset: int = 3
     lrw_words: int = 24
     lrw_per_word: tuple[int, int, int] = (20, 4, 4)
     ucf_groups: int = 8  # UCF "groups" (same actor and place); splits hold out blocks of groups
@@ -96,6 +103,8 @@ PRESETS: dict[str, WorldPreset] = {
         audioset_clip_s=3,
         lrs2_utterances=(4, 12, 4, 4),
         lrs2_utt_per_id=2,
+        sync_offsets=(-4, 0, 4),
+        sync_clips_per_offset=1,
         lrw_words=6,
         lrw_per_word=(3, 1, 1),
         ucf_groups=4,

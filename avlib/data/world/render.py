@@ -10,11 +10,15 @@ LRS2/LRW transcripts).
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from avlib.data.encode import write_audio, write_image, write_text, write_video
+from avlib.data.media import load_audio, load_video
 from avlib.data.world import compose, scenes
-from avlib.data.world.common import rng_for
+from avlib.data.world.common import Clip, rng_for
 from avlib.data.world.layouts import Job, speaker_for
 from avlib.data.world.presets import WorldPreset
 
@@ -31,13 +35,46 @@ def _transcript(spec: dict, truth: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _talking(spec: dict, preset: WorldPreset, seed: int, rng) -> Clip:
+    """The talking-face clip a job's spec describes (LRS2, LRW, the sync test sets)."""
+    return compose.talking_clip(
+        rng,
+        preset,
+        speaker_for(seed, spec["speaker"]),
+        spec["words"],
+        spec.get("duration"),
+        spec.get("center_word"),
+        offset_s=spec.get("offset_s", 0.0),
+        min_duration=spec.get("min_duration", 0.0),
+    )
+
+
+def reencode(clip: Clip, preset: WorldPreset, fps: int, sr: int):
+    """A clip encoded as the world's mp4, decoded again at ``fps`` and ``sr`` (the frame on
+    screen at each new instant, polyphase resampling) and ready to encode once more: a real
+    transcode. Per-frame truth (boxes, visemes) follows the frames shown."""
+    with tempfile.TemporaryDirectory() as tmp:
+        first = write_video(Path(tmp) / "25fps.mp4", clip.frames, preset.fps, clip.audio, preset.sr)
+        n = len(clip.frames)
+        dur_s = n / preset.fps
+        frames = load_video(first, 0.0, dur_s, fps=fps)
+        audio = load_audio(first, 0.0, dur_s, sr=sr)
+    shown = np.minimum(
+        np.floor(np.arange(len(frames)) * preset.fps / fps + 1e-6).astype(int), n - 1
+    )
+    truth = dict(clip.truth)
+    for key in ("boxes", "face_boxes", "visemes"):
+        truth[key] = [clip.truth[key][i] for i in shown]
+    return frames, audio, truth
+
+
 def render_job(
     job: Job, preset: WorldPreset, seed: int, root: str | Path
 ) -> list[tuple[str, str, dict | None]]:
     """Render ``job`` under ``root`` (the data set's directory); return (path, sha256, truth) per file."""
     root = Path(root)
-    rng = rng_for(seed, job.dataset, job.index)
     spec = job.spec
+    rng = rng_for(seed, spec.get("rng_from", job.dataset), job.index)
     written: list[tuple[str, dict | None]] = []
     if job.render == "esc_source":
         for out, clip in zip(
@@ -53,6 +90,13 @@ def render_job(
         clip = compose.dcase_clip(rng, preset, spec["label"])
         write_audio(root / job.outputs[0], clip.audio.T, preset.sr)
         written.append((job.outputs[0], clip.truth))
+    elif job.render == "talking_30fps":
+        clip = _talking(spec, preset, seed, rng)
+        frames, audio, truth = reencode(clip, preset, fps=30, sr=44_100)
+        write_video(root / job.outputs[0], frames, 30, audio, 44_100)
+        written.append((job.outputs[0], {**truth, "source_id": spec["source_id"]}))
+        write_text(root / job.outputs[1], _transcript(spec, clip.truth))
+        written.append((job.outputs[1], None))
     elif job.render in ("scene_video", "talking", "action", "impact"):
         if job.render == "scene_video":
             clip = compose.scene_clip(
@@ -65,10 +109,7 @@ def render_job(
                 bed_scene=spec.get("bed_scene"),
             )
         elif job.render == "talking":
-            speaker = speaker_for(seed, spec["speaker"])
-            clip = compose.talking_clip(
-                rng, preset, speaker, spec["words"], spec.get("duration"), spec.get("center_word")
-            )
+            clip = _talking(spec, preset, seed, rng)
         elif job.render == "action":
             clip = compose.action_clip(rng, preset, spec["action"], spec["group"])
         else:
