@@ -22,7 +22,14 @@ from avlib.data.readers import (
     read_flickr_soundnet,
     read_kinetics,
 )
-from avlib.data.readers_folders import read_imagefolder, read_lrs2, read_lrw, read_ucf101
+from avlib.data.readers_folders import (
+    HMDB_SPLITS_DIR,
+    read_hmdb51,
+    read_imagefolder,
+    read_lrs2,
+    read_lrw,
+    read_ucf101,
+)
 from avlib.errors import LayoutError
 from avlib.profiles import check_data_root
 
@@ -84,6 +91,12 @@ LAYOUTS: tuple[Layout, ...] = (
         read_lrs2,
     ),
     Layout("ucf101", "UCF-101/", lambda r: (r / "UCF-101").is_dir(), read_ucf101),
+    Layout(
+        "hmdb51",
+        f"{HMDB_SPLITS_DIR}/",
+        lambda r: (r / HMDB_SPLITS_DIR).is_dir(),
+        read_hmdb51,
+    ),
     Layout("lrw", "<WORD>/{train,val,test}/*.mp4", _has_split_subdirs, read_lrw),
     Layout("imagefolder", "{train,val}/<class>/<image>", _is_imagefolder, read_imagefolder),
 )

@@ -70,7 +70,14 @@ def render_job(
                 rng, preset, speaker, spec["words"], spec.get("duration"), spec.get("center_word")
             )
         elif job.render == "action":
-            clip = compose.action_clip(rng, preset, spec["action"], spec["group"])
+            clip = compose.action_clip(
+                rng,
+                preset,
+                spec["action"],
+                spec["group"],
+                spec.get("distractor", False),
+                spec.get("duration"),
+            )
         else:
             clip = compose.impact_clip(rng, preset, spec["material"], spec["duration"])
         write_video(root / job.outputs[0], clip.frames, preset.fps, clip.audio, preset.sr)
