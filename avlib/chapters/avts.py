@@ -49,6 +49,12 @@ CONDITIONS = {  # metric suffix -> what the condition is
     "bce": "curriculum pairs, binary cross-entropy",
 }
 
+CONFIG_FIELDS = [  # the Config fields the setup table sets beside the paper's
+    "fps", "clip_frames", "frame_size", "video_widths", "mixed_blocks", "convs", "n_mels",
+    "margin", "epochs", "switch_epoch", "easy_to_hard", "min_hard_shift_s",
+    "max_superhard_shift_s", "schedule", "lr", "batch_size",
+]  # fmt: skip
+
 
 def _ref(key, source, quantity, value, units="%", note=""):
     return Reference(f"{PAPER}/{key}", PAPER, quantity, value, units, source, CITE, note)
