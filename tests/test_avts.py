@@ -237,3 +237,34 @@ def test_sampler_reading_says_when_hard_negatives_arrived(tmp_path):
     reading = chapter.sampler_reading(Selection("quick", tmp_path))
     assert reading == "held 0% hard negatives up to step 20, then 25% to 25% of the negatives " \
         "in every epoch"  # fmt: skip
+
+
+# --- real layouts: the data path of the experiments on small trees ------------------------------
+
+
+def test_real_kinetics_ucf101_and_hmdb51_layouts_feed_the_experiments(tmp_path):
+    from avlib.experiments import RunContext
+    from tests import trees
+
+    root = tmp_path / "real"
+    kinds = ("playing drums", "dribbling basketball")
+    rows = [(kinds[k % 2], f"yt{k}", 0, 10, split, kinds[k % 2])
+            for k, split in enumerate(["train"] * 4 + ["val"] * 2 + ["test"] * 2)]  # fmt: skip
+    trees.kinetics(root / "kinetics", rows, media_s=3.2)
+    trees.ucf101(root / "ucf101", media_s=1.8)
+    trees.hmdb51(root / "hmdb51", media_s=1.8)
+    ctx = RunContext("smoke", 0, "cpu", tmp_path / "run", progress=False, data_root=root)
+    cfg, setup = get_config("avts", "smoke"), exp.SETUPS["smoke"]
+    layout, train, val, test = exp.pretext_data(ctx, cfg, setup)
+    assert layout == "kinetics_sounds", "no AudioSet under data_root: Kinetics"
+    assert (len(train), len(val), len(test)) == (4, 2, 2) and not train.skipped
+    assert exp.periods(train, cfg.fps) is None, "real clips carry no event truth"
+    pairs, sampler = exp.fixed_pairs(test, cfg, setup, 24)
+    batch = next(iter(pairs))
+    assert batch["video"].shape[2:] == (cfg.clip_frames, cfg.frame_size, cfg.frame_size)
+    assert batch["audio"].shape[1] == cfg.samples and sampler.state(0)["alias_share"] == 0.0
+    actions = exp.action_data(ctx, cfg, setup)
+    hmdb = exp.action_splits(actions["hmdb51"])
+    assert [(len(a), len(b)) for a, b in hmdb] == [(4, 2)] * 3, "marks 1 train, 2 test, 0 unused"
+    assert [(len(a), len(b)) for a, b in exp.action_splits(actions["ucf101"])] == [(4, 2)] * 3
+    assert [u["layout"] for u in ctx.used] == ["kinetics_sounds", "ucf101", "hmdb51"]
