@@ -39,6 +39,16 @@ def test_check_walks_a_world_root_and_probes_media(tmp_path):
     json.dumps(report.to_dict())
 
 
+def test_check_knows_hmdb51_and_counts_a_bad_split_row(tmp_path):
+    root = trees.hmdb51(tmp_path / "hmdb51")
+    listing = root / "testTrainMulti_7030_splits" / "brush_hair_test_split2.txt"
+    listing.write_text(listing.read_text() + "\nGone_brush_hair.avi 2 \n")
+    report = check(root)
+    (d,) = report.datasets
+    assert (d.layout, d.n_items, d.n_classes, report.problems) == ("hmdb51", 8, 2, 1)
+    assert "layout hmdb51, 8 items" in report.to_text()
+
+
 def test_check_raises_layout_error_for_an_unknown_directory(tmp_path):
     with pytest.raises(LayoutError, match="no known layout"):
         check(tmp_path)

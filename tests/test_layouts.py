@@ -188,6 +188,37 @@ def test_ucf101_three_split_lists_and_transcoded_files(tmp_path):
         assert groups == {k + 1} and len(s.train) == 4
 
 
+def test_hmdb51_split_files_with_marks_and_transcoded_files(tmp_path):
+    root = trees.hmdb51(tmp_path)
+    index = open_dataset(root)
+    assert index.layout == "hmdb51" and index.classes == ["brush_hair", "cartwheel"]
+    assert len(index) == 8 and not index.skipped
+    splits = index.protocol_splits()
+    assert [(s.name, len(s.train), len(s.test)) for s in splits] == [
+        ("split1", 4, 2), ("split2", 4, 2), ("split3", 4, 2),
+    ]  # fmt: skip
+    first = index.items[0]  # Clip0 of brush_hair: marks 1, 1, 2 in splits 1-3
+    assert first.extra["splits"] == ("train", "train", "test") and first.split == "train"
+    unused = [i for i in index.items if i.extra["splits"][0] is None]
+    assert len(unused) == 2, "mark 0: in neither train nor test of split 1"
+    for path in root.glob("*/*.avi"):  # transcoded copies: the lists still say .avi
+        path.rename(path.with_suffix(".mp4"))
+    assert len(open_dataset(root)) == 8
+
+
+def test_hmdb51_bad_rows_and_missing_files_are_counted_skips(tmp_path):
+    root = trees.hmdb51(tmp_path)
+    listing = root / "testTrainMulti_7030_splits" / "cartwheel_test_split1.txt"
+    listing.write_text(listing.read_text() + "\nGone_cartwheel_0.avi 1 \nClip1_cartwheel 7\n")
+    (root / "testTrainMulti_7030_splits" / "README.txt").write_text("x")
+    index = open_dataset(root)
+    assert len(index) == 8
+    reasons = sorted(s.reason.split(" ")[0] for s in index.skipped)
+    assert reasons == ["missing", "not", "not"]
+    with pytest.raises(MetadataError, match="README.txt.*not <class>_test_split"):
+        open_dataset(root, strict=True)
+
+
 def test_imagefolder_classes_from_folders(tmp_path):
     for split in ("train", "val"):
         for c in ("cat", "dog"):
@@ -224,7 +255,10 @@ def test_world_root_lists_its_data_sets(tmp_path):
     trees.esc50(tmp_path / "esc50")
     trees.lrw(tmp_path / "lrw")
     trees.ucf101(tmp_path / "ucf101")
-    assert find_datasets(tmp_path) == {"esc50": "esc50", "lrw": "lrw", "ucf101": "ucf101"}
+    trees.hmdb51(tmp_path / "hmdb51")
+    assert find_datasets(tmp_path) == {
+        "esc50": "esc50", "hmdb51": "hmdb51", "lrw": "lrw", "ucf101": "ucf101",
+    }  # fmt: skip
     with pytest.raises(LayoutError, match="world root.*esc50 \\(esc50\\)"):
         detect_layout(tmp_path)
 

@@ -45,12 +45,20 @@ def dcase2013(root: Path, classes=("bus", "park"), per_class: int = 10) -> Path:
     return root
 
 
-def kinetics(root: Path, rows, csv_name: str = "kinetics_sounds.csv") -> Path:
-    """Kinetics: rows (label, youtube_id, start, end, split, folder label) -> csv + clip files."""
+def kinetics(
+    root: Path, rows, csv_name: str = "kinetics_sounds.csv", media_s: float | None = None
+) -> Path:
+    """Kinetics: rows (label, youtube_id, start, end, split, folder label) -> csv + clip files
+    (real ``media_s``-second clips when given, placeholders otherwise)."""
     lines = ["label,youtube_id,time_start,time_end,split"]
-    for label, ytid, start, end, split, folder in rows:
+    for k, (label, ytid, start, end, split, folder) in enumerate(rows):
         lines.append(f'"{label}",{ytid},{start},{end},{split}')
-        _touch(root / split / folder / f"{ytid}_{start:06d}_{end:06d}.mp4")
+        path = root / split / folder / f"{ytid}_{start:06d}_{end:06d}.mp4"
+        if media_s:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            av_clip(path, seconds=media_s, freq=300 + 50 * k)
+        else:
+            _touch(path)
     _touch(root / csv_name, ("\n".join(lines) + "\n").encode())
     return root
 
@@ -76,8 +84,11 @@ def lrw(root: Path, words=("ABOUT", "WORLD"), per_split: int = 2, media: bool = 
     return root
 
 
-def ucf101(root: Path, classes=("ApplyEyeMakeup", "Archery"), groups: int = 3) -> Path:
-    """UCF101: UCF-101/<Class>/v_<Class>_g<gg>_c01.mp4 and 3 split lists naming .avi files."""
+def ucf101(
+    root: Path, classes=("ApplyEyeMakeup", "Archery"), groups: int = 3, media_s: float = 0.0
+) -> Path:
+    """UCF101: UCF-101/<Class>/v_<Class>_g<gg>_c01.mp4 and 3 split lists naming .avi files
+    (real ``media_s``-second clips when given, placeholders otherwise)."""
     lists = root / "ucfTrainTestlist"
     _touch(
         lists / "classInd.txt", "".join(f"{k + 1} {c}\n" for k, c in enumerate(classes)).encode()
@@ -87,7 +98,11 @@ def ucf101(root: Path, classes=("ApplyEyeMakeup", "Archery"), groups: int = 3) -
         for ci, c in enumerate(classes):
             for g in range(1, groups + 1):
                 rel = f"{c}/v_{c}_g{g:02d}_c01"
-                _touch(root / "UCF-101" / f"{rel}.mp4")
+                if media_s:
+                    (root / "UCF-101" / c).mkdir(parents=True, exist_ok=True)
+                    av_clip(root / "UCF-101" / f"{rel}.mp4", seconds=media_s, freq=200 + 300 * ci)
+                else:
+                    _touch(root / "UCF-101" / f"{rel}.mp4")
                 (test if g == k + 1 else train).append(rel)
                 if g == k + 1:
                     continue
@@ -121,4 +136,26 @@ def lrs2(root: Path, splits=None, media: bool = True) -> Path:
             _touch(stem.with_suffix(".txt"), b"Text:  HELLO WORLD\nConf:  4\n")
             names.append(f"{sid}/00001")
         _touch(root / f"{split}.txt", "".join(f"{n}\n" for n in names).encode())
+
+
+HMDB_MARKS = ("1", "1", "2", "0")  # per class, split 1: train, train, test, unused (rotated)
+
+
+def hmdb51(root: Path, classes=("brush_hair", "cartwheel"), per_class: int = 4,
+           media_s: float = 0.0) -> Path:  # fmt: skip
+    """HMDB51: <class>/<video>.avi and testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt
+    with '<video>.avi <mark> ' lines (1 train, 2 test, 0 unused), as released; with
+    ``media_s`` the videos are real clips transcoded to .mp4 (the lists still say .avi)."""
+    lists = root / "testTrainMulti_7030_splits"
+    for ci, c in enumerate(classes):
+        names = [f"Clip{k}_{c}_f_cm_np1_fr_med_{k}" for k in range(per_class)]
+        for k, name in enumerate(names):
+            if media_s:
+                (root / c).mkdir(parents=True, exist_ok=True)
+                av_clip(root / c / f"{name}.mp4", seconds=media_s, freq=250 + 250 * ci + 20 * k)
+            else:
+                _touch(root / c / f"{name}.avi")
+        for s in range(3):
+            rows = [f"{n}.avi {HMDB_MARKS[(k + s) % 4]} " for k, n in enumerate(names)]
+            _touch(lists / f"{c}_test_split{s + 1}.txt", "\n".join(rows).encode())
     return root

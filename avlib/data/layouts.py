@@ -22,7 +22,14 @@ from avlib.data.readers import (
     read_flickr_soundnet,
     read_kinetics,
 )
-from avlib.data.readers_folders import read_imagefolder, read_lrs2, read_lrw, read_ucf101
+from avlib.data.readers_folders import (
+    HMDB_SPLITS_DIR,
+    read_hmdb51,
+    read_imagefolder,
+    read_lrs2,
+    read_lrw,
+    read_ucf101,
+)
 from avlib.errors import LayoutError
 from avlib.profiles import check_data_root
 
@@ -98,6 +105,13 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
     # about half of the real UCF101 videos have no audio track
     Layout("ucf101", "UCF-101/", lambda r: (r / "UCF-101").is_dir(), read_ucf101, ("video",)),
+    Layout(
+        "hmdb51",
+        f"{HMDB_SPLITS_DIR}/",
+        lambda r: (r / HMDB_SPLITS_DIR).is_dir(),
+        read_hmdb51,
+        ("video",),
+    ),
     Layout("lrw", "<WORD>/{train,val,test}/*.mp4", _has_split_subdirs, read_lrw),
     Layout(
         "imagefolder",

@@ -1,4 +1,4 @@
-"""Readers for layouts made of folders and split lists: LRS2, LRW, UCF101, ImageFolder.
+"""Readers for layouts made of folders and split lists: LRS2, LRW, UCF101, HMDB51, ImageFolder.
 
 As in :mod:`avlib.data.readers`, each reader is the one place its layout is
 validated: entries listed twice (or in two splits, or in the train and the
@@ -9,6 +9,7 @@ and text that is not UTF-8 are counted skips (errors in strict mode).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from pathlib import Path
 
 from avlib.data.index import (
@@ -137,9 +138,9 @@ def read_lrw(root: Path, problems: Problems) -> DataIndex:
     return build_index("lrw", root, items, classes, problems)
 
 
-def _ucf_path(root: Path, rel: str) -> Path | None:
-    """The video a split list names, or the same stem with another video suffix (transcoded copies)."""
-    path = inside(root / "UCF-101", rel)
+def _video_path(folder: Path, name: str) -> Path | None:
+    """``folder / name``, or the same stem with another video suffix; None for an unsafe name."""
+    path = inside(folder, name)
     if path is None or path.is_file():
         return path
     for suffix in VIDEO_SUFFIXES:
@@ -175,7 +176,7 @@ def read_ucf101(root: Path, problems: Problems) -> DataIndex:
                 if not line.strip():
                     continue
                 rel = line.split()[0]
-                path = _ucf_path(root, rel)
+                path = _video_path(root / "UCF-101", rel)
                 if path is None or not path.is_file():
                     problems.add(
                         rel,
@@ -217,6 +218,62 @@ def read_ucf101(root: Path, problems: Problems) -> DataIndex:
             )
         )
     return build_index("ucf101", root, items, classes, problems, notes)
+
+
+HMDB_SPLITS_DIR = "testTrainMulti_7030_splits"
+HMDB_MARKS = {"0": None, "1": "train", "2": "test"}  # HMDB51's split files: 0 = unused
+
+
+def read_hmdb51(root: Path, problems: Problems) -> DataIndex:
+    """HMDB51: <class>/<video>.avi (or a transcoded .mp4) and testTrainMulti_7030_splits/
+    <class>_test_split{1,2,3}.txt of '<video> <mark>' lines (1 train, 2 test, 0 unused).
+
+    Each item's ``extra["splits"]`` holds its role in splits 1-3 ("train", "test" or None),
+    as UCF101's; ``split`` is its role in split 1.
+    """
+    lists = sorted((root / HMDB_SPLITS_DIR).glob("*.txt"))
+    marks: dict[tuple[str, Path], list[str | None]] = defaultdict(lambda: [None] * UCF_LISTS)
+    for listing in lists:
+        m = re.fullmatch(r"(.+)_test_split([1-3])\.txt", listing.name)
+        if m is None:
+            problems.add(listing, "not <class>_test_split<1|2|3>.txt")
+            continue
+        cls, k = m[1], int(m[2]) - 1
+        for n, line in enumerate(listing.read_text().splitlines(), start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 2 or parts[1] not in HMDB_MARKS:
+                problems.add(listing, f"not '<video> <0|1|2>': {line!r}", listing, n)
+                continue
+            path = _video_path(root / cls, parts[0])
+            if path is None or not path.is_file():
+                reason = "path escapes the data root" if path is None else "missing file"
+                problems.add(parts[0] if path is None else path, reason, listing, n)
+                continue
+            marks[(cls, path)][k] = HMDB_MARKS[parts[1]]
+    notes = []
+    if not lists:
+        notes.append(f"no split files in {HMDB_SPLITS_DIR}/: every video indexed without a split")
+        marks = {
+            (p.parent.name, p): [None] * UCF_LISTS
+            for p in sorted(root.glob("*/*"))
+            if p.suffix.lower() in VIDEO_SUFFIXES and p.parent.name != HMDB_SPLITS_DIR
+        }
+    classes = sorted({cls for cls, _ in marks})
+    items = [
+        Item(
+            path,
+            rel_to(root, path),
+            classes.index(cls),
+            cls,
+            split=assigned[0],
+            source_id=path.stem,
+            extra={"splits": tuple(assigned)},
+        )
+        for (cls, path), assigned in marks.items()
+    ]
+    return build_index("hmdb51", root, items, classes, problems, notes)
 
 
 def read_imagefolder(root: Path, problems: Problems) -> DataIndex:

@@ -80,14 +80,16 @@ def finetune(
     *,
     modality: str = "video",
     freeze: bool = False,
+    val_data: Iterable[dict] | None = None,
 ) -> FinetuneResult:
-    """Train a linear head (and the encoder, unless ``freeze``) on a copy of ``encoder``."""
+    """Train a linear head (and the encoder, unless ``freeze``) on a copy of ``encoder``;
+    ``val_data`` is evaluated after every epoch (the learning curve's held-out points)."""
     encoder = copy.deepcopy(encoder).cpu()
     model = ClassifierHead(
         encoder, n_classes, _feature_dim(encoder, train_data, modality), modality, freeze
     )
     loss = CrossEntropyLoss()
-    result = train(model, loss, train_data, cfg)
+    result = train(model, loss, train_data, cfg, val_data=val_data)
     metrics = evaluate(model, loss, test_data, cfg, torch.device(resolve_device(cfg.device)))
     return FinetuneResult(metrics["acc"], model, result)
 

@@ -300,14 +300,37 @@ def talking_clip(
     return Clip(finish_audio(mix, rng), frames, truth)
 
 
-def action_clip(rng: np.random.Generator, preset: WorldPreset, action: str, group: dict) -> Clip:
-    """An actor (the group's look) performing ``action`` in the group's scene, with the action's sound."""
+def action_clip(
+    rng: np.random.Generator,
+    preset: WorldPreset,
+    action: str,
+    group: dict,
+    distractor: bool = False,
+    duration: float | None = None,
+) -> Clip:
+    """An actor (the group's look) performing ``action`` in the group's scene, with the action's
+    sound; ``distractor`` adds a silent second object moving to events of its own (HMDB)."""
     size, fps, sr = preset.size, preset.fps, preset.sr
-    n_frames = int(round(preset.ucf_clip_s * fps))
+    n_frames = int(round((duration or preset.ucf_clip_s) * fps))
     tracks, audio, events = actions.render_action(
         action, rng, n_frames, fps, size, sr, group["speed"], group["pitch"]
     )
     canvas = np.repeat(scenes.background(group["scene"], rng, size)[None], n_frames, 0)
+    other = None
+    if distractor:
+        onsets, env = visuals.random_events(rng, n_frames, fps)
+        motion = str(rng.choice(visuals.MOTIONS))
+        other = (
+            visuals.random_look(rng),
+            visuals.motion_tracks(
+                rng, motion, n_frames, fps, size, onsets, env, radius_frac=(0.08, 0.13)
+            ),
+        )
+        t = other[1]
+        visuals.draw_object(
+            canvas, other[0], visuals.object_colours(other[0], rng), t["cx"], t["cy"],
+            t["radius"], t["angle"],
+        )  # fmt: skip
     look = sounds.Look(*group["look"])
     alpha = visuals.draw_object(
         canvas,
@@ -328,6 +351,7 @@ def action_clip(rng: np.random.Generator, preset: WorldPreset, action: str, grou
         "offset_s": 0.0,
         "bed_snr_db": bed_db,
         "noise_snr_db": noise_db,
+        **({"distractor": True} if distractor else {}),
     }
     return Clip(finish_audio(mix, rng), (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8), truth)
 

@@ -35,6 +35,7 @@ DATASETS = (
     "lrs2_sync_30fps",
     "lrw",
     "ucf101",
+    "hmdb51",
     "imagenet",
     "places",
 )
@@ -360,29 +361,7 @@ def plan_ucf101(p: WorldPreset, seed: int) -> Plan:
     items, train, test = [], {1: [], 2: [], 3: []}, {1: [], 2: [], 3: []}
     for ci, action in enumerate(actions.ACTIONS, start=1):
         for g in range(1, p.ucf_groups + 1):
-            group = {
-                "scene": str(rng.choice(scenes.SCENES)),
-                "look": [
-                    str(
-                        rng.choice(
-                            [
-                                "disc",
-                                "square",
-                                "triangle",
-                                "star",
-                                "hexagon",
-                                "cross",
-                                "ellipse",
-                                "diamond",
-                            ]
-                        )
-                    ),
-                    str(rng.choice(["solid", "stripes", "checker", "dots", "rings"])),
-                    float(rng.random()),
-                ],
-                "speed": float(rng.uniform(0.8, 1.25)),
-                "pitch": float(np.exp(rng.uniform(np.log(100), np.log(400)))),
-            }
+            group = _group(rng)
             for c in range(1, p.ucf_clips_per_group + 1):
                 rel = f"{action}/v_{action}_g{g:02d}_c{c:02d}.mp4"
                 items.append(
@@ -406,6 +385,59 @@ def plan_ucf101(p: WorldPreset, seed: int) -> Plan:
         meta[f"ucfTrainTestlist/trainlist0{k}.txt"] = "".join(f"{r}\n" for r in train[k])
         meta[f"ucfTrainTestlist/testlist0{k}.txt"] = "".join(f"{r}\n" for r in test[k])
     return Plan("ucf101", _shuffled("ucf101", rng, items), meta)
+
+
+def _group(rng: np.random.Generator, speed=(0.8, 1.25)) -> dict:
+    """An actor's look, scene, tempo and pitch (shared by a UCF group, one HMDB clip's own)."""
+    shapes = ["disc", "square", "triangle", "star", "hexagon", "cross", "ellipse", "diamond"]
+    return {
+        "scene": str(rng.choice(scenes.SCENES)),
+        "look": [
+            str(rng.choice(shapes)),
+            str(rng.choice(["solid", "stripes", "checker", "dots", "rings"])),
+            float(rng.random()),
+        ],
+        "speed": float(rng.uniform(*speed)),
+        "pitch": float(np.exp(rng.uniform(np.log(100), np.log(400)))),
+    }
+
+
+def plan_hmdb51(p: WorldPreset, seed: int) -> Plan:
+    """HMDB51: <class>/<video>.mp4 and testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt.
+
+    Classes are the world's actions in HMDB's lower-case naming; each clip has its own actor,
+    scene and tempo, and with ``hmdb_p_distractor`` a silent second actor. Each split marks,
+    per class, 70 % of the used clips 1 (train) and 30 % 2 (test); a tenth are 0 (unused).
+    """
+    rng = rng_for(seed, "hmdb51", "plan")
+    n = p.hmdb_clips_per_class
+    ids = iter(random_ids(rng, len(actions.ACTIONS) * n))
+    items, meta = [], {}
+    for action in actions.ACTIONS:
+        cls = action.lower()
+        names = []
+        for k in range(n):
+            name = f"{next(ids)}_{cls}_{k}.mp4"
+            spec = {
+                "action": action,
+                "group": _group(rng, speed=(0.7, 1.4)),
+                "source_id": name.removesuffix(".mp4"),
+                "distractor": bool(rng.random() < p.hmdb_p_distractor),
+                "duration": p.hmdb_clip_s,
+            }
+            items.append(("action", (f"{cls}/{name}",), spec))
+            names.append(name)
+        unused = n // 10
+        n_test = round(0.3 * (n - unused))
+        for s in (1, 2, 3):
+            order = rng.permutation(n)
+            mark = np.full(n, 1)
+            mark[order[:n_test]] = 2
+            mark[order[n_test : n_test + unused]] = 0
+            meta[f"testTrainMulti_7030_splits/{cls}_test_split{s}.txt"] = "".join(
+                f"{name} {m} \n" for name, m in zip(names, mark, strict=True)
+            )
+    return Plan("hmdb51", _shuffled("hmdb51", rng, items), meta)
 
 
 def _plan_images(

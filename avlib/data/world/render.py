@@ -111,7 +111,14 @@ def render_job(
         elif job.render == "talking":
             clip = _talking(spec, preset, seed, rng)
         elif job.render == "action":
-            clip = compose.action_clip(rng, preset, spec["action"], spec["group"])
+            clip = compose.action_clip(
+                rng,
+                preset,
+                spec["action"],
+                spec["group"],
+                spec.get("distractor", False),
+                spec.get("duration"),
+            )
         else:
             clip = compose.impact_clip(rng, preset, spec["material"], spec["duration"])
         write_video(root / job.outputs[0], clip.frames, preset.fps, clip.audio, preset.sr)
