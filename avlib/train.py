@@ -148,7 +148,7 @@ def _batch_size(batch: dict) -> int:
     return next((len(v) for v in batch.values() if isinstance(v, torch.Tensor)), 0)
 
 
-def _timing(st: "_Progress") -> dict:
+def _timing(st: _Progress) -> dict:
     """Where training time went: waiting for batches vs stepping (the checkpointed totals)."""
     busy = st.data_wait_s + st.step_s
     return {
