@@ -73,8 +73,11 @@ REFS = {r.id.removeprefix(f"{PAPER}/"): r for r in REFERENCES}
 
 # --- gates: what the runs must show before a claim is read -----------------------------------
 
-OBJECTS_FLOOR = 0.5  # object teacher: top-1 over the 34 object classes (chance 2.9 %)
-SCENES_FLOOR = 0.8  # scene teacher: top-1 over the 10 scenes (chance 10 %)
+# A teacher is read through its whole distribution, not its top-1: one right several times more
+# often than chance already gives targets that carry the class. Floors: about 7x chance for the
+# 34 object classes (2.9 %), 5x chance for the 10 scenes (10 %).
+OBJECTS_FLOOR = 0.2  # object teacher: held-out top-1 over the 34 object classes
+SCENES_FLOOR = 0.5  # scene teacher: held-out top-1 over the 10 scenes
 AGREE_FLOOR = 0.05  # a student's held-out agreement with its teachers above a constant answer's
 FLAT = 0.05  # held-out metric gained over the last quarter of training: below 5 points
 SCRATCH_FLOOR = 0.10  # from-scratch nets: ESC-50 accuracy over 50 classes (chance 2 %)
@@ -102,9 +105,9 @@ def _agrees(key: str, suffix: str, name: str) -> Gate:
 
 
 TEACHERS_LEARNT = (
-    _above(STUDENT, "teacher_objects_acc", OBJECTS_FLOOR, "object teacher above 50 %",
+    _above(STUDENT, "teacher_objects_acc", OBJECTS_FLOOR, "object teacher above 20 %",
            "a teacher that cannot tell the objects apart teaches nothing"),
-    _above(STUDENT, "teacher_scenes_acc", SCENES_FLOOR, "scene teacher above 80 %",
+    _above(STUDENT, "teacher_scenes_acc", SCENES_FLOOR, "scene teacher above 50 %",
            "a teacher that cannot tell the scenes apart teaches nothing"),
 )  # fmt: skip
 STUDENT_LEARNT = (

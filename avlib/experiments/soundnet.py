@@ -85,7 +85,7 @@ class Setup:
     flickr_s: float = 3.0  # seconds read from each Flickr-SoundNet clip (the world's length)
     val_every: int = 5  # every 5th Flickr clip is held out (the students' learning curves)
     teacher_seed: int = 0  # the teachers are trained once, for every student seed
-    teacher_steps: int = 300  # each teacher
+    teacher_steps: int = 150  # each teacher
     student_steps: int = 300  # every student (main and ablations alike)
     scratch_steps: int = 300  # each net trained from scratch on ESC-50's labels
     autoencoder_steps: int = 300
@@ -261,7 +261,8 @@ def _train_teacher(ctx: RunContext, head: str, setup: Setup, weights: str | None
         return model.to(ctx.device).eval(), acc, None, splits
     train_a, val_a = splits
     model = build("soundnet-teacher", ctx.profile, n_classes=len(train_a.classes))
-    key = digest({"config": asdict(model.cfg), "setup": asdict(setup), "classes": train_a.classes,
+    own = {k: getattr(setup, k) for k in ("teacher_steps", "teacher_seed", "warmup")}
+    key = digest({"config": asdict(model.cfg), "setup": own, "classes": train_a.classes,
                   "items": [i.rel for i in train_a.items], "profile": ctx.profile})  # fmt: skip
     data = clip_batches(train_a, cfg.batch_size, shuffle=True, seed=setup.teacher_seed,
                         drop_last=True)  # fmt: skip
