@@ -9,6 +9,7 @@ dict (ARCHITECTURE.md). Keys read:
 | :class:`CrossEntropyLoss` (L3, AVE-Net, attention; classifier heads) | ``logits`` (B,K) | ``label`` (B,) |
 | :class:`MultiWayLoss` (Perfect Match) | ``video_emb`` (B,D), ``audio_emb`` (B,N,D) | ``target_index`` (B,) |
 | :class:`DistillationLoss`, :class:`L2DistillationLoss` (SoundNet) | ``logits`` tensor or {head: tensor} | ``teacher_probs``, same structure |
+| :class:`ReconstructionLoss` (autoencoder baselines) | ``reconstruction``, ``target`` (same shape) | - |
 
 ``metrics`` are detached 0-d tensors; ``metrics["loss"]`` is the loss. A loss
 whose uninformed level is known also reports ``chance_loss`` (ln K for a K-way
@@ -256,6 +257,21 @@ class L2DistillationLoss(nn.Module):
             total = total + l2
         metrics["loss"] = total
         return total, _detach(metrics)
+
+
+class ReconstructionLoss(nn.Module):
+    """Mean squared error between ``out['reconstruction']`` and ``out['target']`` (an
+    autoencoder's input, as the model saw it): SoundNet's autoencoder baseline."""
+
+    def forward(self, batch: dict, out: dict) -> tuple[torch.Tensor, Metrics]:
+        """Mean squared reconstruction error."""
+        rec, target = _full(out["reconstruction"]), _full(out["target"])
+        if rec.shape != target.shape:
+            raise ConfigError(
+                f"reconstruction {tuple(rec.shape)} and target {tuple(target.shape)} differ"
+            )
+        loss = (rec - target).pow(2).mean()
+        return loss, _detach({"loss": loss})
 
 
 def _detach(metrics: Metrics) -> Metrics:

@@ -16,7 +16,7 @@ layers it names for probing (L3: ``conv1`` ... ``conv4``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ class ProbeResult:
     summary: Summary
     classifier: str
     C: float
+    predictions: dict = field(default_factory=dict)  # clip id -> predicted label (test folds)
 
     @property
     def accuracy(self) -> float:
@@ -111,7 +112,7 @@ def fold_probe(
         )
     clip_ids = np.arange(len(features)) if clip_ids is None else np.asarray(clip_ids)
     truth = _clip_labels(labels, clip_ids)
-    accuracies = {}
+    accuracies, predictions = {}, {}
     for fold in sorted(set(folds.tolist())) if test_folds is None else test_folds:
         test = folds == fold
         if test.all() or not test.any():
@@ -122,7 +123,9 @@ def fold_probe(
         clips, predicted = clip_predictions(probe, features[test], clip_ids[test])
         correct = [truth[c] == p for c, p in zip(clips.tolist(), predicted.tolist(), strict=True)]
         accuracies[int(fold)] = float(np.mean(correct))
-    return ProbeResult(accuracies, mean_ci(list(accuracies.values())), classifier, C)
+        predictions.update(zip(clips.tolist(), predicted.tolist(), strict=True))
+    summary = mean_ci(list(accuracies.values()))
+    return ProbeResult(accuracies, summary, classifier, C, predictions)
 
 
 def sliding_windows(clips: torch.Tensor, window: int, hop: int) -> tuple[torch.Tensor, np.ndarray]:
@@ -141,8 +144,11 @@ def _pool(x, pool: str, grid: int) -> torch.Tensor:
     if isinstance(x, tuple | list):
         x = x[0]
     if x.dim() > 2:  # (B, C, ...) -> pooled over everything after channels
-        if pool == "grid":  # a fixed spatial grid keeps where, not only what
-            x = F.adaptive_max_pool2d(x.amax(dim=2) if x.dim() == 5 else x, grid)
+        if pool == "grid":  # a fixed grid (over space, or time for 1-D maps) keeps where
+            if x.dim() == 3:
+                x = F.adaptive_max_pool1d(x, grid)
+            else:
+                x = F.adaptive_max_pool2d(x.amax(dim=2) if x.dim() == 5 else x, grid)
             return x.flatten(1).detach().float().cpu()
         x = x.flatten(2)
         x = x.mean(dim=2) if pool == "mean" else x.amax(dim=2)
@@ -166,7 +172,8 @@ def extract_features(
     Returns ``embedding`` (``model.embed_video`` / ``embed_audio`` of
     ``batch[modality]``), one entry per layer named in ``layers`` (from
     ``model.feature_taps(modality)``), pooled globally (``mean`` / ``max``) or
-    to a ``grid`` x ``grid`` max-pooled map, and the batch keys in ``keep``.
+    to a ``grid`` x ``grid`` max-pooled map (``grid`` steps for 1-D (B,C,T) maps, as
+    SoundNet's), and the batch keys in ``keep``.
     """
     if pool not in POOLS:
         raise ConfigError(f"unknown pooling {pool!r}: use {', '.join(POOLS)}")

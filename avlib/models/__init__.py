@@ -32,9 +32,10 @@ class Entry:
     variant: dict
 
     def config(self, preset: str, **overrides):
-        """The family's Config at ``preset`` with this variant's and the caller's overrides."""
-        family = sys.modules[self.cls.__module__]
-        return family.config(preset, **{**self.variant, **overrides})
+        """The family's Config (or the class's own, ``configure``) at ``preset`` with this
+        variant's and the caller's overrides."""
+        make = getattr(self.cls, "configure", None) or sys.modules[self.cls.__module__].config
+        return make(preset, **{**self.variant, **overrides})
 
 
 _REGISTRY: dict[str, Entry] = {}
