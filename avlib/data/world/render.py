@@ -53,7 +53,7 @@ def render_job(
         clip = compose.dcase_clip(rng, preset, spec["label"])
         write_audio(root / job.outputs[0], clip.audio.T, preset.sr)
         written.append((job.outputs[0], clip.truth))
-    elif job.render in ("scene_video", "talking", "action", "impact"):
+    elif job.render in ("scene_video", "talking", "chunked_talking", "action", "impact"):
         if job.render == "scene_video":
             clip = compose.scene_clip(
                 rng,
@@ -69,10 +69,18 @@ def render_job(
             clip = compose.talking_clip(
                 rng, preset, speaker, spec["words"], spec.get("duration"), spec.get("center_word")
             )
+        elif job.render == "chunked_talking":
+            speaker = speaker_for(seed, spec["speaker"])
+            clip = compose.chunked_talking_clip(
+                rng, preset, speaker, spec["duration"], spec["chunk_s"], spec["event_chunks"]
+            )
         elif job.render == "action":
             clip = compose.action_clip(rng, preset, spec["action"], spec["group"])
         else:
-            clip = compose.impact_clip(rng, preset, spec["material"], spec["duration"])
+            clip = compose.impact_clip(
+                rng, preset, spec["material"], spec["duration"], spec["chunk_s"],
+                spec["event_chunks"],
+            )  # fmt: skip
         write_video(root / job.outputs[0], clip.frames, preset.fps, clip.audio, preset.sr)
         truth = {**clip.truth, "source_id": spec["source_id"]}
         if "labels" in spec:
