@@ -253,3 +253,22 @@ def test_every_claim_names_gates_margin_reason_and_section():
     for claim in at.CLAIMS:
         assert claim.gates and claim.section and claim.margin_note and claim.compare, claim.id
     assert at.AVG_LEARNT in at.CLAIMS[0].gates
+
+
+def test_frame_differences_are_an_extra_input_off_at_the_papers_size():
+    assert get_config("attention-average", "paper").frame_diff == 0
+    raw = build("attention-average", "smoke", frame_diff=0.0)
+    assert raw.net.video[0][0].in_channels == 3
+    model = build("attention-average", "smoke").eval()
+    assert model.cfg.frame_diff > 0 and model.net.video[0][0].in_channels == 6
+    seen = []
+    model.net.video[0][0].register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    video = torch.full((1, 3, model.cfg.chunk_frames, 32, 32), 0.5)
+    video[:, :, 1:, :8, :8] = 0.9  # a patch brightens from the second frame on
+    with torch.no_grad():
+        model.net.video_features(video)
+    diff = seen[0][0, 3:]  # (3, T, H, W): the difference channels
+    patch = diff[:, 1, :8, :8]
+    assert torch.allclose(patch, torch.full_like(patch, 0.4 * model.cfg.frame_diff), atol=1e-4)
+    assert diff[:, 0].abs().max() == 0 and diff[:, 2:].abs().max() == 0
+    assert diff[:, 1, 8:].abs().max() == 0

@@ -85,7 +85,9 @@ SETUPS = {
         clip_s=3.0, steps=8, epoch_steps=4, val_every=3, val_pairs=16, eval_pairs=32,
         target_acc=0.55, examples=2,
     ),
-    "quick": Setup(),
+    "quick": Setup(
+        min_shift_s=1.0, steps=400, epoch_steps=40, eval_pairs=512, target_acc=0.6,
+    ),
     "full": Setup(
         clip_s=6.0, steps=3000, epoch_steps=100, val_pairs=1000, eval_pairs=4000,
         target_acc=0.75,
