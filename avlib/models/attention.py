@@ -128,7 +128,7 @@ PRESETS: dict[str, dict] = {
         "fusion_strides": ((2, 2, 2), (1, 1, 1), (1, 1, 1), (1, 1, 1), (1, 1, 1)),
         "attention_hidden": 16,
         "fc_dim": 64,
-        "lr": 5e-3,
+        "lr": 1e-3,
         "batch_size": 16,
     },
     "smoke": {
