@@ -356,17 +356,110 @@ def action_clip(
     return Clip(finish_audio(mix, rng), (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8), truth)
 
 
-def impact_clip(
-    rng: np.random.Generator, preset: WorldPreset, material: str, duration: float
+def _chunk_truth(
+    n_frames: int, fps: int, chunk_s: float, events: list[int], boxes: list[list | None]
+) -> dict:
+    """Per-chunk truth: whether each chunk of ``chunk_s`` holds the event, and the box (union
+    over the chunk's frames of ``boxes``, one per frame, None where the event is not seen)."""
+    n_chunks = int(round(n_frames / fps / chunk_s))
+    chunk_boxes = []
+    for c in range(n_chunks):
+        frames = range(
+            int(round(c * chunk_s * fps)), min(n_frames, int(round((c + 1) * chunk_s * fps)))
+        )
+        seen = np.array([boxes[t] for t in frames if c in events and boxes[t] is not None])
+        box = [*seen[:, :2].min(0), *seen[:, 2:].max(0)] if len(seen) else None
+        chunk_boxes.append(None if box is None else [round(float(v), 4) for v in box])
+    return {
+        "chunk_s": chunk_s,
+        "chunk_events": [c in events for c in range(n_chunks)],
+        "chunk_boxes": chunk_boxes,
+    }
+
+
+def _fill_speech(rng, speaker: speech.Speaker, t0: float, t1: float) -> tuple[list, list]:
+    """Random whole words spoken from ``t0``, each ending before ``t1``: (word times, phone times)."""
+    words, phones, t = [], [], t0
+    for _ in range(16):  # a word that does not fit is skipped; stop once too little room is left
+        if t1 - t < 0.2:
+            break
+        wt, pt = speech.align([str(rng.choice(list(speech.WORDS)))], speaker, rng, start=t)
+        if pt[-1][2] > t1:
+            continue
+        words += wt
+        phones += pt
+        t = pt[-1][2] + (rng.uniform(0.02, 0.12) if rng.random() < 0.7 else rng.uniform(0.15, 0.3))
+    return words, phones
+
+
+def chunked_talking_clip(
+    rng: np.random.Generator,
+    preset: WorldPreset,
+    speaker: speech.Speaker,
+    duration: float,
+    chunk_s: float,
+    events: list[int],
 ) -> Clip:
-    """An object striking a surface (bouncing or swung): an impact sound at every contact (AudioSet impacts)."""
+    """A talking face that speaks in the chunks ``events`` only (AudioSet speech for the
+    attention paper): silent, mouth at rest, in the others, under the same room ambience."""
+    fps, sr = preset.fps, preset.sr
+    n_frames = int(round(duration * fps))
+    n = int(round(duration * sr))
+    word_times, phone_times = [], []
+    runs = np.split(np.asarray(events), np.flatnonzero(np.diff(events) > 1) + 1)
+    for run in runs:  # consecutive event chunks hold one utterance
+        t0 = run[0] * chunk_s + rng.uniform(0.03, 0.12)
+        wt, pt = _fill_speech(rng, speaker, t0, (run[-1] + 1) * chunk_s - 0.05)
+        word_times += wt
+        phone_times += pt
+    voice = speech.synthesize(phone_times, speaker, duration, sr, rng)
+    room = scenes.ambient_excerpt(
+        str(rng.choice(("office", "restaurant", "quietstreet", "supermarket"))), rng, n, sr
+    )
+    mix, bed_db, noise_db = _mix(rng, preset, voice, room, preset.speech_snr_db)
+    mouth = speech.viseme_track(phone_times, n_frames, fps)
+    frames, mouth_boxes, face_boxes = faces.render_face(speaker, mouth, preset.size, rng)
+    truth = {
+        "labels": [w for w, _, _ in word_times],
+        "speaker": speaker.id,
+        "boxes": [[b] for b in mouth_boxes],
+        "face_boxes": face_boxes,
+        "words": [[w, a, b] for w, a, b in word_times],
+        "phones": [[p, a, b] for p, a, b in phone_times],
+        "visemes": np.round(mouth, 3).tolist(),
+        "events_s": [round(a, 4) for _, a, _ in word_times],
+        "offset_s": 0.0,
+        "bed_snr_db": bed_db,
+        "noise_snr_db": noise_db,
+        **_chunk_truth(n_frames, fps, chunk_s, events, mouth_boxes),
+    }
+    return Clip(finish_audio(mix, rng), frames, truth)
+
+
+def _impact_onsets(rng: np.random.Generator, chunk_s: float, events: list[int]) -> np.ndarray:
+    """One or two contacts in each event chunk, at least 0.25 s apart."""
+    onsets = []
+    for c in events:
+        times = np.sort(rng.uniform(c * chunk_s + 0.1, (c + 1) * chunk_s - 0.1, rng.integers(1, 3)))
+        onsets += times[np.concatenate([[True], np.diff(times) > 0.25])].tolist()
+    return np.asarray(onsets)
+
+
+def impact_clip(
+    rng: np.random.Generator,
+    preset: WorldPreset,
+    material: str,
+    duration: float,
+    chunk_s: float,
+    events: list[int],
+) -> Clip:
+    """An object striking a surface (bouncing or swung) in the chunks ``events`` only: an impact
+    sound at every contact (AudioSet impacts); silent elsewhere, under the scene's ambience."""
     size, fps, sr = preset.size, preset.fps, preset.sr
     n_frames, n = int(round(duration * fps)), int(round(duration * sr))
     (f_lo, f_hi), ratios, decay = IMPACT_MATERIALS[material]
     f = float(np.exp(rng.uniform(np.log(f_lo), np.log(f_hi))))
-    count = int(rng.integers(1, max(2, int(duration * 1.5))))
-    onsets = np.sort(rng.uniform(0.2, duration - 0.2, count))
-    onsets = onsets[np.concatenate([[True], np.diff(onsets) > 0.25])]
+    onsets = _impact_onsets(rng, chunk_s, events)
     audio = np.zeros(n)
     for t0 in onsets:
         start, m = int(t0 * sr), min(n - int(t0 * sr), int(0.6 * sr))
@@ -426,4 +519,7 @@ def impact_clip(
         "bed_snr_db": bed_db,
         "noise_snr_db": noise_db,
     }
+    contact = np.abs(np.arange(n_frames)[:, None] / fps - onsets[None]).min(1) <= 0.1
+    seen = [b[0] if b and near else None for b, near in zip(truth["boxes"], contact, strict=True)]
+    truth |= _chunk_truth(n_frames, fps, chunk_s, events, seen)
     return Clip(finish_audio(mix, rng), (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8), truth)

@@ -193,45 +193,53 @@ def _sentence(rng: np.random.Generator, n_words: int) -> list[str]:
     return [str(w) for w in rng.choice(list(speech.WORDS), n_words)]
 
 
+def event_chunks(rng: np.random.Generator, n_chunks: int, counts: tuple[int, int]) -> list[int]:
+    """The chunks of a clip that hold its synchronising event: one central chunk (every window
+    one chunk shorter than the clip contains it) and more at random, ``counts`` in all."""
+    centre = [(n_chunks - 1) // 2, n_chunks // 2]
+    first = int(rng.choice(centre))
+    count = int(np.clip(rng.integers(counts[0], counts[1] + 1), 1, n_chunks))
+    others = [int(c) for c in rng.permutation([c for c in range(n_chunks) if c != first])]
+    return sorted([first, *others[: count - 1]])
+
+
 def plan_audioset(p: WorldPreset, seed: int) -> Plan:
-    """AudioSet: speech (talking faces) and impact clips with segment csvs and a label index."""
+    """AudioSet: speech (talking faces) and impact clips with segment csvs and a label index.
+
+    Speech and impacts sound in some chunks of a clip only (``event_chunks``); the talker
+    is silent and the object still or silent in the others, under the same ambience.
+    """
     rng = rng_for(seed, "audioset", "plan")
     mids = dict(AUDIOSET_LABELS)
     ids = random_ids(rng, p.audioset_clips)
+    n_chunks = int(round(p.audioset_clip_s / p.audioset_chunk_s))
     items, segments = [], {"balanced_train": [], "eval": []}
     for k, ytid in enumerate(ids):
         start = int(rng.integers(0, 300))
         end = start + p.audioset_clip_s
         out = f"clips/{ytid}_{start * 1000}_{end * 1000}.mp4"
+        spec = {
+            "duration": float(p.audioset_clip_s),
+            "source_id": ytid,
+            "chunk_s": p.audioset_chunk_s,
+            "event_chunks": event_chunks(rng, n_chunks, p.audioset_event_chunks),
+        }
         if k % 2 == 0:
             spk = int(rng.integers(p.n_speakers))
-            words = _sentence(rng, int(p.audioset_clip_s / 0.3) + 2)
             gender = (
                 "Female speech, woman speaking"
                 if speaker_for(seed, spk).f0 > 160
                 else "Male speech, man speaking"
             )
-            spec = {
-                "speaker": spk,
-                "words": words,
-                "center_word": len(words) // 2,
-                "duration": float(p.audioset_clip_s),
-                "source_id": ytid,
-                "labels": ["Speech", gender],
-            }
-            items.append(("talking", (out,), spec))
+            spec |= {"speaker": spk, "labels": ["Speech", gender]}
+            items.append(("chunked_talking", (out,), spec))
             labels = [mids["Speech"], mids[gender]]
         else:
             material = str(rng.choice(list(m for m, _ in AUDIOSET_LABELS[3:])))
-            items.append(
-                (
-                    "impact",
-                    (out,),
-                    {"material": material, "duration": float(p.audioset_clip_s), "source_id": ytid},
-                )
-            )
+            items.append(("impact", (out,), spec | {"material": material}))
             labels = [mids[material]]
-        split = "eval" if rng.random() < 0.25 else "balanced_train"
+        # a quarter of each kind to eval, dealt in order (ids are random: order tells nothing)
+        split = "eval" if (k // 2) % 4 == 3 else "balanced_train"
         segments[split].append([ytid, f"{start:.3f}", f"{end:.3f}", ",".join(labels)])
     meta = {
         "class_labels_indices.csv": _csv(

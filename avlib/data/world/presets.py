@@ -48,6 +48,11 @@ class WorldPreset:
     flickr_clip_s: float = 3.0
     audioset_clips: int = 300  # half speech, half impacts
     audioset_clip_s: int = 4  # whole seconds; >= 3 chunks of 25 frames for the attention paper
+    # the attention paper's chunk (25 frames at 25 fps); a clip holds clip_s / chunk_s chunks, and
+    # speech (or impacts) sound in only some: one central chunk (inside every window one chunk
+    # shorter than the clip) and more drawn at random, between these counts in all
+    audioset_chunk_s: float = 1.0
+    audioset_event_chunks: tuple[int, int] = (1, 2)
     lrs2_utterances: tuple[int, int, int, int] = (40, 200, 40, 60)  # pretrain, train, val, test
     lrs2_utt_per_id: int = 4  # utterances per LRS2 <id> (one speaker session)
     # main/ utterances last at least this long: a +-15-frame offset search over a 15-frame

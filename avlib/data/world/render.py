@@ -97,7 +97,7 @@ def render_job(
         written.append((job.outputs[0], {**truth, "source_id": spec["source_id"]}))
         write_text(root / job.outputs[1], _transcript(spec, clip.truth))
         written.append((job.outputs[1], None))
-    elif job.render in ("scene_video", "talking", "action", "impact"):
+    elif job.render in ("scene_video", "talking", "chunked_talking", "action", "impact"):
         if job.render == "scene_video":
             clip = compose.scene_clip(
                 rng,
@@ -110,6 +110,11 @@ def render_job(
             )
         elif job.render == "talking":
             clip = _talking(spec, preset, seed, rng)
+        elif job.render == "chunked_talking":
+            speaker = speaker_for(seed, spec["speaker"])
+            clip = compose.chunked_talking_clip(
+                rng, preset, speaker, spec["duration"], spec["chunk_s"], spec["event_chunks"]
+            )
         elif job.render == "action":
             clip = compose.action_clip(
                 rng,
@@ -120,7 +125,10 @@ def render_job(
                 spec.get("duration"),
             )
         else:
-            clip = compose.impact_clip(rng, preset, spec["material"], spec["duration"])
+            clip = compose.impact_clip(
+                rng, preset, spec["material"], spec["duration"], spec["chunk_s"],
+                spec["event_chunks"],
+            )  # fmt: skip
         write_video(root / job.outputs[0], clip.frames, preset.fps, clip.audio, preset.sr)
         truth = {**clip.truth, "source_id": spec["source_id"]}
         if "labels" in spec:
