@@ -13,7 +13,13 @@ import sys
 from avlib.errors import AvlibError
 
 # module paths whose add_parser() defines a subcommand; only real ones are listed
-COMMANDS = ("avlib.data.commands", "avlib.experiments", "avlib.notebooks", "avlib.bench")
+COMMANDS = (
+    "avlib.data.commands",
+    "avlib.experiments",
+    "avlib.notebooks",
+    "avlib.embed",
+    "avlib.bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
