@@ -21,10 +21,15 @@ and the rate resampled (polyphase) to the network's (L3 at ``quick``:
 16 kHz). Frames are resized to the network's square input (the aspect ratio
 is not kept). Both conversions are stated in the ``.npz``'s ``note``.
 
-Embedders are a small registry keyed by model name (:func:`register`): ``l3``
-is here; SoundNet and AVTS add theirs with a loader when their chapters are
-merged (:data:`UNAVAILABLE` until then). A loader takes a checkpoint (or None:
-the newest run of that chapter at ``quick``) and returns an :class:`Embedder`.
+``--model`` is any architecture of the models registry (:mod:`avlib.models`)
+whose class embeds: it has ``embed_audio(x)`` taking (N, samples) at its
+config's ``sr``, windows of ``clip_s`` (or ``window_s``) seconds, and/or
+``embed_video(x)`` taking (N, 3, frame_size, frame_size) frames in [0, 1], both
+returning (N, D). So SoundNet and AVTS embed as soon as their chapters register
+such models, with no change here; a model whose inputs differ registers its
+own loader with :func:`register` (``l3`` does, only to name its checkpoint and
+how to train one). Without ``--checkpoint`` the newest ``quick`` run of the
+model is used (``runs/quick/<paper>/<experiment>/seed*/<model>/last.pt``).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ MODALITIES = ("audio", "video")
 DEFAULT_HOP_S = 0.1  # seconds between windows (audio) or frames (video), as openl3
 BATCH = 64  # windows or frames per forward pass
 MAX_CHANNELS = 8  # a 2-D array with a dimension this small holds channels
-UNAVAILABLE = {  # models whose embedder comes with their chapter
+COMING = {  # the issue's models whose architectures come with their chapters (error hints only)
     "soundnet": "SoundNet",
     "avts": "AVTS",
 }
@@ -60,23 +65,37 @@ class Embedder:
 
     name: str
     model: nn.Module
-    sr: int  # audio rate the network hears
-    window_s: float  # seconds of audio per embedding
-    frame_size: int  # frames are resized to frame_size x frame_size
+    sr: int | None  # audio rate the network hears (None: it embeds no audio)
+    window_s: float | None  # seconds of audio per embedding
+    frame_size: int | None  # frames are resized to frame_size x frame_size (None: no video)
     checkpoint: Path
     preset: str
     device: str
-    audio_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor]  # (N, S) -> (N, D)
-    video_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor]  # (N, 3, H, W) in [0,1] -> (N, D)
+    audio_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor] | None  # (N, S) -> (N, D)
+    video_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor] | None  # (N,3,H,W) -> (N, D)
+
+    def modalities(self) -> tuple[str, ...]:
+        return tuple(
+            m for m, fn in zip(MODALITIES, (self.audio_fn, self.video_fn), strict=True) if fn
+        )
+
+    def require(self, modality: str) -> None:
+        """ConfigError when this network does not embed ``modality``."""
+        if modality not in self.modalities():
+            raise ConfigError(
+                f"model {self.name} embeds no {modality} (it embeds {' and '.join(self.modalities())})"
+            )
 
     @torch.no_grad()
     def audio(self, windows: np.ndarray) -> np.ndarray:
         """(N, S) windows at ``sr`` -> (N, D) float32 embeddings, in batches."""
+        self.require("audio")
         return self._run(self.audio_fn, torch.from_numpy(np.ascontiguousarray(windows)))
 
     @torch.no_grad()
     def video(self, frames: torch.Tensor) -> np.ndarray:
         """(N, 3, size, size) frames in [0, 1] -> (N, D) float32 embeddings, in batches."""
+        self.require("video")
         return self._run(self.video_fn, frames)
 
     def _run(self, fn, x: torch.Tensor) -> np.ndarray:
@@ -90,7 +109,8 @@ _LOADERS: dict[str, Callable[[Path | None, str | None, str], Embedder]] = {}
 
 
 def register(name: str):
-    """Decorator: ``loader(checkpoint, preset, device) -> Embedder`` for model ``name``."""
+    """Decorator: ``loader(checkpoint, preset, device) -> Embedder`` for model ``name``, for a
+    model the generic loader (:func:`from_registry`) cannot serve."""
 
     def wrap(fn):
         _LOADERS[name] = fn
@@ -99,25 +119,35 @@ def register(name: str):
     return wrap
 
 
+def _embeds(cls: type) -> bool:
+    return any(callable(getattr(cls, f"embed_{m}", None)) for m in MODALITIES)
+
+
 def names() -> list[str]:
-    """Models that can embed now, and those waiting for their chapter."""
-    return sorted({*_LOADERS, *UNAVAILABLE})
+    """Models that can embed now: registered loaders and registered models that embed."""
+    from avlib import models
+
+    return sorted({*_LOADERS, *(n for n in models.names() if _embeds(models.entry(n).cls))})
 
 
 def load(
     model: str = "l3", checkpoint=None, preset: str | None = None, device: str = "cpu"
 ) -> Embedder:
     """The embedder of ``model`` with the weights of ``checkpoint`` (None: the newest quick run)."""
-    if model not in _LOADERS:
-        if model in UNAVAILABLE:
-            raise ConfigError(
-                f"--model {model}: not available until the {UNAVAILABLE[model]} chapter is "
-                f"merged (its embedder registers itself in avlib/embed.py); use "
-                f"{', '.join(sorted(_LOADERS))}"
-            )
-        raise ConfigError(f"unknown model {model!r}: choose one of {', '.join(names())}")
     path = None if checkpoint is None else Path(checkpoint).expanduser()
-    return _LOADERS[model](path, preset, resolve_device(device))
+    if model in _LOADERS:
+        return _LOADERS[model](path, preset, resolve_device(device))
+    if model not in names():
+        coming = (
+            f" ({COMING[model]} embeds once its chapter registers its models)"
+            if model in COMING
+            else ""
+        )
+        raise ConfigError(
+            f"--model {model}: no registered model embeds under that name{coming}; "
+            f"choose one of {', '.join(names())}"
+        )
+    return from_registry(model, path, preset, resolve_device(device))
 
 
 # --- checkpoints ---------------------------------------------------------------------------------
@@ -185,18 +215,37 @@ def _fit(model_name: str, weights: dict, path: Path, preset: str | None):
     )
 
 
+def from_registry(
+    name: str, checkpoint: Path | None, preset: str | None, device: str,
+    pattern: str | None = None, how_to_train: str | None = None,
+) -> Embedder:  # fmt: skip
+    """The embedder of registered model ``name``: its ``embed_audio`` / ``embed_video`` and its
+    config's ``sr``, ``clip_s`` (or ``window_s``) and ``frame_size``."""
+    path = checkpoint or newest_checkpoint(
+        pattern or f"quick/*/*/seed*/{name}/last.pt",
+        how_to_train or f"avlib train <an experiment training {name}> --profile quick",
+    )
+    model, preset = _fit(name, read_weights(path), path, preset)
+    cfg = model.cfg
+    audio = callable(getattr(model, "embed_audio", None))
+    video = callable(getattr(model, "embed_video", None))
+    return Embedder(
+        name, model.to(device).eval(),
+        sr=cfg.sr if audio else None,
+        window_s=getattr(cfg, "clip_s", None) or getattr(cfg, "window_s", None) if audio else None,
+        frame_size=cfg.frame_size if video else None,
+        checkpoint=path, preset=preset, device=device,
+        audio_fn=(lambda m, x: m.embed_audio(x)) if audio else None,
+        video_fn=(lambda m, x: m.embed_video(x)) if video else None,
+    )  # fmt: skip
+
+
 @register("l3")
 def _l3(checkpoint: Path | None, preset: str | None, device: str) -> Embedder:
     """L3-Net (the ``l3-avc`` run's network): both towers' globally max-pooled conv4 features."""
-    path = checkpoint or newest_checkpoint(
-        "quick/l3/l3-avc/seed*/l3/last.pt",
+    return from_registry(
+        "l3", checkpoint, preset, device, "quick/l3/l3-avc/seed*/l3/last.pt",
         "avlib train l3-avc --profile quick --seed 0 (about ten minutes on two cores)",
-    )
-    model, preset = _fit("l3", read_weights(path), path, preset)
-    cfg = model.cfg
-    return Embedder(
-        "l3", model.to(device).eval(), cfg.sr, cfg.clip_s, cfg.frame_size, path, preset, device,
-        audio_fn=lambda m, x: m.embed_audio(x), video_fn=lambda m, x: m.embed_video(x),
     )  # fmt: skip
 
 
@@ -249,6 +298,7 @@ def embed_audio(
 
     _check_hop(hop_s)
     e = _embedder(model, embedder, checkpoint, device)
+    e.require("audio")
     x, _ = _mono(audio)
     if x.size == 0:
         raise ConfigError("audio is empty: nothing to embed")
@@ -282,6 +332,7 @@ def embed_video(
     if not fps > 0:
         raise ConfigError(f"fps must be > 0, got {fps!r}")
     e = _embedder(model, embedder, checkpoint, device)
+    e.require("video")
     n = len(frames)
     if n == 0:
         raise ConfigError("no frames: nothing to embed")
@@ -303,6 +354,7 @@ def embed_file(
 
     if modality not in MODALITIES:
         raise ConfigError(f"unknown modality {modality!r}: audio or video")
+    embedder.require(modality)
     path = Path(path)
     info = probe(path)
     e = embedder
@@ -347,7 +399,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("modality", choices=MODALITIES, help="embed the audio or the frames")
     p.add_argument("files", nargs="+", metavar="FILE", help="wav, flac, mp4, ... files")
-    p.add_argument("--model", default="l3", help=f"one of {', '.join(names())} (default l3)")
+    p.add_argument("--model", default="l3", help="a registered model that embeds (default l3)")
     p.add_argument("--checkpoint", default=None, help="trained weights (default: newest quick run)")
     p.add_argument("--preset", default=None, help="profile the checkpoint was trained at")
     p.add_argument("--hop", type=float, default=DEFAULT_HOP_S, help="seconds between embeddings")
@@ -358,8 +410,10 @@ def add_parser(sub) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     e = load(args.model, args.checkpoint, args.preset, args.device)
-    print(f"{e.name} at preset {e.preset} from {e.checkpoint} (hears {e.sr} Hz, "
-          f"{e.window_s:g} s windows; sees {e.frame_size} px frames)")  # fmt: skip
+    e.require(args.modality)
+    hears = f"hears {e.sr} Hz, {e.window_s:g} s windows" if e.sr else "hears nothing"
+    sees = f"sees {e.frame_size} px frames" if e.frame_size else "sees nothing"
+    print(f"{e.name} at preset {e.preset} from {e.checkpoint} ({hears}; {sees})")
     for path in progress.bar(args.files, desc="embed", unit="file", leave=False):
         target = embed_file(path, args.modality, e, args.hop, args.out)
         with np.load(target) as saved:
