@@ -38,6 +38,7 @@ NOTEBOOK = "01_l3"
 CITE, CITE_OTS = "arandjelovic2017look", "arandjelovic2018objects"
 CITES = {"l3": CITE, "objects-that-sound": CITE_OTS}
 EXPERIMENTS = ("l3-avc", "l3-supervised", "l3-localisation")
+DATA = ("kinetics_sounds", "esc50", "dcase2013", "imagenet")  # data sets its runs read
 AVC, SUP, LOC = (f"{PAPER}/{e}" for e in EXPERIMENTS)
 
 
