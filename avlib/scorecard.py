@@ -207,26 +207,38 @@ def _gates_cell(s: Score) -> str:
 
 
 def _section_cell(s: Score, prefix: str) -> str:
+    """The paper's name, leading to the section that produced the line's numbers."""
     if s.link is None:
-        return "chapter not written yet"
+        return f"{_e(s.paper_title)} (chapter not written yet)"
     return f'<a href="{_e(prefix + s.link)}">{_e(s.paper_title)} §</a>'
 
 
 def _verdict_cell(s: Score) -> str:
-    parts = [badge_html(s.verdict, s.under_trained)]
+    """The badge, and behind a toggle what it rests on: the failed gates, the comparison, the
+    margin (kept out of sight so the column stays narrow enough to read beside the claim)."""
+    details = ""
     if s.under_trained:
-        parts.append(f'<br><small class="avb-gate-failed">failed: {_e(s.under_trained)}</small>')
-    details = f"{_e(s.evidence)}"
+        details += f'<span class="avb-gate-failed">failed: {_e(s.under_trained)}</span><br>'
+    details += _e(s.evidence)
     if s.margin:
         details += f"<br><em>margin:</em> {_e(s.margin)}"
-    parts.append(
+    return (
+        f"{badge_html(s.verdict, s.under_trained)}"
         f'<details class="avb-details"><summary>comparison</summary><small>{details}</small>'
         "</details>"
     )
-    return "".join(parts)
 
 
-COLUMNS = ("paper", "claim", "paper's number", "ours (mean ± 95 % CI)", "gates", "verdict", "from")
+def _claim_cell(s: Score, prefix: str) -> str:
+    return (
+        f'<small class="avb-paper">{_section_cell(s, prefix)}</small><br>'
+        f"<strong>{_e(s.claim)}</strong> {_e(s.statement)}"
+    )
+
+
+# the verdict beside the claim (whose paper's name links to the section behind it), so a
+# reader takes both in without scrolling sideways
+COLUMNS = ("claim", "verdict", "paper's number", "ours (mean ± 95 % CI)", "gates")
 
 
 def scorecard_html(scores: list[Score], link_prefix: str = "") -> str:
@@ -239,13 +251,11 @@ def scorecard_html(scores: list[Score], link_prefix: str = "") -> str:
     rows = []
     for s in scores:
         cells = (
-            _e(s.paper_title),
-            f"<strong>{_e(s.claim)}</strong> {_e(s.statement)}",
+            _claim_cell(s, link_prefix),
+            _verdict_cell(s),
             _paper_cell(s),
             _e(s.ours),
             _gates_cell(s),
-            _verdict_cell(s),
-            _section_cell(s, link_prefix),
         )
         tds = "".join(
             f'<td data-label="{_e(c)}">{cell}</td>' for c, cell in zip(COLUMNS, cells, strict=True)
