@@ -1,9 +1,9 @@
 """The built smoke book in a real browser (Debian's chromium, headless): every page loads with no
-console error, no missing image and no request leaving the machine; every internal link and
-anchor resolves; code is collapsed behind a toggle; pages do not scroll sideways at 390 px;
-search works offline; and a screenshot of the scorecard is saved for a person to look at
-(``_build/screenshots/``). Skipped, saying why, only when chromium is missing and cannot be
-installed with apt."""
+console error, no missing image, no figure without caption and alt text, and no request leaving
+the machine; every internal link and anchor resolves; code is collapsed behind a toggle; pages
+do not scroll sideways at 390 px; search works offline; and screenshots of the scorecard are
+saved for a person to look at (``_build/screenshots/``). Skipped, saying why, only when
+chromium is missing and cannot be installed with apt."""
 
 from __future__ import annotations
 
@@ -45,7 +45,11 @@ MISSING_IMAGES = """Promise.all(Array.from(document.images).map(async i => {
   const src = i.currentSrc || i.src;
   if (i.complete && i.naturalWidth === 0) return 'broken: ' + src;
   if (!src.startsWith('data:') && !(await fetch(src)).ok) return 'missing: ' + src;
-  return (i.getAttribute('alt') || '').trim() ? null : 'no alt text: ' + src.slice(0, 80);
+  if (!(i.getAttribute('alt') || '').trim()) return 'no alt text: ' + src.slice(0, 80);
+  const fig = i.closest('article') && i.closest('figure');
+  if (i.closest('article') && !(fig && fig.querySelector('figcaption')))
+    return 'figure without a caption: ' + (i.alt || src).slice(0, 80);
+  return null;
 })).then(r => r.filter(x => x))"""
 
 VISIBLE_CODE = """Array.from(document.querySelectorAll('.cell_input'))

@@ -83,6 +83,7 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_chapter(tmp_path
     assert time.time() - t0 < 120
 
 
+@pytest.mark.slow
 def test_executed_copy_is_ready_for_reading(tmp_path):
     """Code collapsed behind a toggle, figures with caption and alt text, attached files written
     beside the copy and taken out of the outputs, the default parameters hidden."""
