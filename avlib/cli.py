@@ -25,6 +25,7 @@ COMMANDS = (
     "avlib.data.commands",
     "avlib.experiments",
     "avlib.notebooks",
+    "avlib.embed",
     "avlib.bench",
     "avlib.sync_offset",
 )

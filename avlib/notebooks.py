@@ -8,6 +8,12 @@ HTML book or any results file written before (its partial copy is kept in
 ``_build/failed/`` with the error in the failing cell, and the
 :class:`~avlib.errors.NotebookError` names the cell: its number in the
 notebook, its first line and the error).
+
+The executed copy is prepared for reading: code cells are collapsed (tag
+``hide-input``: the book shows a toggle), the notebook's default parameters
+give way to the injected ones, and files a notebook attached with
+:func:`attach_file` (the scorecard's CSV) are written beside the copy, where
+the book's ``{download}`` links find them.
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ import sys
 import time
 from pathlib import Path
 
-from avlib.atomic import write_json
+from avlib import progress
+from avlib.atomic import atomic_open, write_json
 from avlib.errors import NotebookError
-from avlib.profiles import check_profile, project_root
+from avlib.profiles import check_profile, project_root, results_root
 
 KERNEL = "avbook"
+FILE_MIME = "application/vnd.avbook.file+json"  # an output that is a file for the book
+FIGURE_METADATA = "avbook_figure"  # output metadata (caption, alt) of report.figure's figures
+HIDDEN = ("remove-cell", "remove-input", "hide-cell", "hide-input")  # tags that already hide
 
 
 def notebook_paths(root: Path | None = None) -> list[Path]:
@@ -45,11 +55,13 @@ def _digest_files(paths) -> str:
 def input_hash(
     notebook: Path, profile: str, parameters: dict | None = None, root: Path | None = None
 ) -> str:
-    """Hash of everything an executed notebook depends on."""
+    """Hash of everything an executed notebook depends on (for a notebook that reads other
+    chapters' results, the results files of the results directory it is given)."""
     root = root or project_root()
+    results_dir = (parameters or {}).get("results_dir") or root / "results"
     manifest = root / "data" / profile / "manifest.json"
     meta = json.loads(notebook.read_text()).get("metadata", {}).get("avbook", {})
-    results = root / "results" / profile
+    results = results_root(results_dir) / profile
     # a notebook that only reads other chapters' results (the scorecard) depends on them
     # (not on temporary files a killed write left beside them)
     reads = meta.get("reads_results")
@@ -100,7 +112,7 @@ def execute(
             parameters=parameters,
             kernel_name=kernel,
             cwd=str(notebook.parent),
-            progress_bar=True,
+            progress_bar=_cell_progress(),
             request_save_on_cell_execute=True,
         )
     except Exception as e:  # a cell's error, a dead kernel, a timeout: the chapter stays
@@ -118,7 +130,10 @@ def execute(
             f"{notebook}: execution failed ({type(e).__name__}: {e}); the partial copy is "
             f"{kept}; the previous chapter (if any) and every results file are kept"
         ) from e
-    _hide_default_parameters(tmp)
+    files = _prepare_for_book(tmp)
+    for name, text in files.items():
+        with atomic_open(output.parent / name, "w") as f:
+            f.write(text)
     os.replace(tmp, output)
     return time.time() - t0
 
@@ -147,17 +162,59 @@ def _source_cell_number(executed: Path | None, index: int) -> int:
     return index if injected else index + 1
 
 
-def _hide_default_parameters(path: Path) -> None:
-    """The book shows the injected parameters (what this run used), not the notebook's defaults."""
+def _cell_progress():
+    """papermill's cell bar: live on a terminal, a line every ~30 s in a log, or none."""
+    settings = progress.tqdm_kwargs()
+    if settings.get("disable"):
+        return False
+    return settings
+
+
+def attach_file(name: str, text: str) -> None:
+    """Hand a text file to the book: when the notebook runs through :func:`execute`, ``name`` is
+    written beside the executed copy (a ``{download}`` link in the notebook finds it there)."""
+    from IPython.display import display
+
+    if not name or "/" in name or name.startswith("."):
+        raise NotebookError(f"attached file {name!r}: give a plain file name (no folders)")
+    display({FILE_MIME: {"name": name, "text": text}}, raw=True)
+
+
+def _prepare_for_book(path: Path) -> dict[str, str]:
+    """Collapse code cells, hide the default parameters (the book shows the injected ones, what
+    this run used), give figures shown by ``report.figure`` their caption and alt text, and take
+    the attached files out of the outputs; returns {name: text}."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     injected = any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    files: dict[str, str] = {}
     for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.metadata.get("tags", []))
         if injected and "parameters" in tags and "remove-cell" not in tags:
-            cell.metadata["tags"] = [*tags, "remove-cell"]
+            tags.append("remove-cell")
+        if not any(t in HIDDEN for t in tags):
+            tags.append("hide-input")
+        cell.metadata["tags"] = tags
+        kept = []
+        for out in cell.get("outputs", []):
+            attached = out.get("data", {}).get(FILE_MIME)
+            if attached is None:
+                kept.append(out)
+            else:
+                files[attached["name"]] = attached["text"]
+            figure = out.get("metadata", {}).get(FIGURE_METADATA)
+            if figure:  # myst-nb renders the cell's image as a figure with caption and alt text
+                cell.metadata["mystnb"] = {
+                    **cell.metadata.get("mystnb", {}),
+                    "figure": {"caption": figure["caption"]},
+                    "image": {"alt": figure["alt"]},
+                }
+        cell.outputs = kept
     nbformat.write(nb, path)
+    return files
 
 
 def run_all(

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
-from tqdm.auto import tqdm
 
-from avlib import experiments
-from avlib.claims import VERDICTS, claims, format_ours, results_table, scorecard
-from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette
+from avlib import experiments, progress
+from avlib.claims import COLUMNS, VERDICTS, claims, format_ours, results_table, scorecard
+from avlib.errors import ConfigError
+from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette, save_figure
 from avlib.models import get_config
+from avlib.notebooks import FIGURE_METADATA
 from avlib.profiles import results_root
 from avlib.results import Selection, load_arrays, load_result
 
@@ -61,7 +62,7 @@ def run_experiments(
     runs = [(name, seed) for name in names for seed in seeds]
     reuse = os.environ.get("AVBOOK_REUSE_RESULTS") == "1"
     sel = selection(profile, seeds, data_root, results_dir) if reuse else None
-    for name, seed in tqdm(runs, desc="experiments", unit="run"):
+    for name, seed in progress.bar(runs, desc="experiments", unit="run"):
         start = time.perf_counter()
         done = sel.load(f"{experiments.get(name).paper}/{name}") if sel else None
         done = [p for p in done.paths if p.stem == f"seed{seed}"] if done else []
@@ -86,9 +87,27 @@ def table(df: pd.DataFrame) -> Styler:
     )
 
 
+def full_selection(sel: Selection) -> Selection | None:
+    """The committed ``full``-profile results of the same results tree (any data: full runs are
+    made on another machine), or None when ``sel`` is the full profile itself."""
+    if sel.profile == "full":
+        return None
+    return experiments.selection("full", None, None, sel.results_dir, sel.confidence, False)
+
+
+def _has_results(sel: Selection | None, keys) -> bool:
+    return sel is not None and any(sel.load(k).records for k in keys if k)
+
+
 def paper_table(rows, sel: Selection) -> Styler:
-    """A chapter's 'metric | paper | ours | verdict' table, styled for the book."""
-    return table(results_table(rows, sel))
+    """A chapter's 'metric | paper | ours | verdict' table, styled for the book; when committed
+    ``full`` results exist for its experiments, their column stands beside ours."""
+    df = results_table(rows, sel)
+    full = full_selection(sel)
+    if _has_results(full, {r.result for r in rows}):
+        df.insert(3, "ours at full (GPU)", results_table(rows, full)[COLUMNS[2]])
+        df = df.rename(columns={COLUMNS[2]: f"ours at {sel.profile}"})
+    return table(df)
 
 
 def headline_numbers(headlines: dict, sel: Selection) -> dict[str, str]:
@@ -145,28 +164,55 @@ def config_table(model: str, profile: str, fields: Sequence[str] | None = None) 
     return table(pd.DataFrame(rows, columns=["setting", "paper", profile]).astype(str))
 
 
+def _data_text(data: dict) -> str:
+    if data.get("source") == "world":
+        return f"world {data.get('preset')} (digest {str(data.get('digest'))[:10]})"
+    if data.get("source") == "data_root":
+        return f"real data: {data.get('root', '?')}"
+    return "no data read"
+
+
+def _items_text(data: dict) -> str:
+    sets = data.get("datasets", {})
+    return "; ".join(f"{name} {d.get('items', '?')}" for name, d in sets.items()) or "-"
+
+
 def provenance_table(keys: Sequence[str], sel: Selection) -> Styler:
-    """Per experiment: seeds, data, git sha, device and wall time of the runs the tables read."""
+    """Where every number of a chapter comes from: per run its profile, seed, data (the world's
+    preset and digest, or the real data set's root), items read per data set, files skipped,
+    git sha, device and wall time; files left out are counted, and committed ``full`` runs of
+    the same experiments are listed below the chapter's own."""
     rows = []
-    for key in keys:
-        seeds = sel.load(key)
-        for rec in seeds.records:
-            prov, data = rec["provenance"], rec.get("data", {})
-            where = (
-                f"world {data.get('preset')} ({str(data.get('digest'))[:10]})"
-                if data.get("source") == "world"
-                else str(data.get("root", "?"))
-            )
-            skipped = sum(len(d.get("skipped", [])) for d in data.get("datasets", {}).values())
-            rows.append(
-                (key, prov["seed"], where, skipped, prov["git_sha"][:12], prov["device"],
-                 f"{prov['wall_time_s']:.0f}")
-            )  # fmt: skip
-        if seeds.ignored:
-            rows.append((key, "-", f"{len(seeds.ignored)} older or foreign files ignored",
-                         "", "", "", ""))  # fmt: skip
-    columns = ["experiment", "seed", "data", "files skipped", "git sha", "device", "seconds"]
+    for s in (sel, full_selection(sel)):
+        if s is None or (s is not sel and not _has_results(s, keys)):
+            continue
+        for key in keys:
+            seeds = s.load(key)
+            for rec in seeds.records:
+                prov, data = rec["provenance"], rec.get("data", {})
+                skipped = sum(len(d.get("skipped", [])) for d in data.get("datasets", {}).values())
+                rows.append(
+                    (key, prov.get("profile", s.profile), prov["seed"], _data_text(data),
+                     _items_text(data), skipped, prov["git_sha"][:12], prov["device"],
+                     f"{prov['wall_time_s']:.0f}")
+                )  # fmt: skip
+            if seeds.ignored and s is sel:
+                rows.append((key, s.profile, "-", f"{len(seeds.ignored)} older or foreign "
+                             "results files ignored", "", "", "", "", ""))  # fmt: skip
+    columns = ["experiment", "profile", "seed", "data", "items read", "files skipped", "git sha",
+               "device", "seconds"]  # fmt: skip
     return table(pd.DataFrame(rows, columns=columns))
+
+
+def figure(fig: Figure, name: str, fig_dir: Path, caption: str, alt: str) -> None:
+    """Save ``fig`` (PNG + SVG in ``fig_dir``) and show it; the book renders it as a figure with
+    ``caption`` and ``alt`` text (one figure per cell: the caption applies to the cell's output)."""
+    from IPython.display import display
+
+    if not caption.strip() or not alt.strip():
+        raise ConfigError(f"figure {name!r}: give a caption and an alt text")
+    save_figure(fig, name, fig_dir)
+    display(fig, metadata={FIGURE_METADATA: {"caption": caption, "alt": alt}})
 
 
 def figure_dir(sel: Selection, paper: str) -> Path:

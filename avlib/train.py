@@ -27,7 +27,7 @@ Contract (the trainer knows nothing paper-specific):
 Seeded (same seed on CPU -> bit-identical metrics), bf16 autocast on CUDA,
 channels_last (CPU too), atomic checkpoints with exact (mid-epoch) resume,
 DDP under torchrun (gloo on CPU, nccl on CUDA; rank 0 logs and checkpoints),
-tqdm progress, JSONL metrics, NaN/inf detection, stuck-at-chance flag.
+progress (avlib.progress), JSONL metrics, NaN/inf detection, stuck-at-chance flag.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from avlib.checkpoint import (
     deterministic,
@@ -55,6 +54,7 @@ from avlib.checkpoint import (
 from avlib.distributed import DistInfo, distributed, from_rank0, gather, mean_over_ranks, shard
 from avlib.errors import AvlibError, CheckpointError, ConfigError, TrainingError
 from avlib.monitor import ChanceMonitor, MetricsLog
+from avlib.progress import bar as progress_bar
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULERS = ("none", "cosine", "step", "plateau")
@@ -433,7 +433,7 @@ class _Run:
         """One epoch (possibly resumed mid-way, possibly cut short by max_steps)."""
         cfg, st = self.cfg, self.state
         self.model.train()
-        bar = tqdm(
+        bar = progress_bar(
             total=self.steps_per_epoch,
             initial=st.batch_in_epoch,
             desc=f"epoch {epoch + 1}/{cfg.epochs}",

@@ -101,3 +101,50 @@ def test_failing_notebook_points_to_the_cell_and_keeps_chapter_book_and_results(
     leftovers = [p for p in chapters.iterdir() if p.name.startswith(".99_fail")]
     assert not leftovers and not list(result.parent.glob(".seed0*"))
     assert time.time() - t0 < 120
+
+
+@pytest.mark.slow
+def test_executed_copy_is_ready_for_reading(tmp_path):
+    """Code collapsed behind a toggle, figures with caption and alt text, attached files written
+    beside the copy and taken out of the outputs, the default parameters hidden."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "avbook", "display_name": "avbook", "language": "python"}
+    figure = (
+        "from matplotlib.figure import Figure\nfrom avlib import figures, report\n"
+        "figures.use_style()  # as every notebook: Figures display as PNG\nfig = Figure()\n"
+        "fig.subplots().plot([0, 1])\n"
+        "report.figure(fig, 'line', __import__('pathlib').Path('figs'), 'A line.', 'Rises.')"
+    )
+    nb.cells = [
+        nbformat.v4.new_code_cell("profile = 'quick'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(figure),
+        nbformat.v4.new_code_cell(
+            "from avlib.notebooks import attach_file\nattach_file('t.csv', 'a,b\\n1,2\\n')"
+        ),  # fmt: skip
+        nbformat.v4.new_code_cell("print('shown')", metadata={"tags": ["remove-input"]}),
+    ]
+    src, out = tmp_path / "98_read.ipynb", tmp_path / "chapters" / "98_read.ipynb"
+    nbformat.write(nb, src)
+    execute(src, out, {"profile": "smoke"}, failed_dir=tmp_path / "failed")
+    cells = nbformat.read(out, as_version=4).cells
+    tags = [c.metadata.get("tags", []) for c in cells]
+    assert "remove-cell" in tags[0] and "injected-parameters" in tags[1]  # defaults hidden
+    assert all("hide-input" in t for t in tags[1:4]) and tags[4] == ["remove-input"]
+    assert cells[2].metadata["mystnb"] == {"figure": {"caption": "A line."},
+                                           "image": {"alt": "Rises."}}  # fmt: skip
+    assert any("image/png" in o.get("data", {}) for o in cells[2].outputs)
+    assert (tmp_path / "figs" / "line.png").exists() and (tmp_path / "figs" / "line.svg").exists()
+    assert (out.parent / "t.csv").read_text() == "a,b\n1,2\n" and cells[3].outputs == []
+
+
+def test_attached_files_and_figures_refuse_what_the_book_cannot_show():
+    from matplotlib.figure import Figure
+
+    from avlib import report
+    from avlib.errors import ConfigError
+    from avlib.notebooks import attach_file
+
+    with pytest.raises(NotebookError, match="plain file name"):
+        attach_file("../escape.csv", "x")
+    with pytest.raises(ConfigError, match="figure 'f': give a caption and an alt text"):
+        report.figure(Figure(), "f", "unused", "A caption.", " ")

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from avlib.claims.core import (
     Claim,
+    CrossRow,
     Gate,
     Reference,
     Row,
@@ -37,6 +38,7 @@ NOTEBOOK = "01_l3"
 CITE, CITE_OTS = "arandjelovic2017look", "arandjelovic2018objects"
 CITES = {"l3": CITE, "objects-that-sound": CITE_OTS}
 EXPERIMENTS = ("l3-avc", "l3-supervised", "l3-localisation")
+DATA = ("kinetics_sounds", "esc50", "dcase2013", "imagenet")  # data sets its runs read
 AVC, SUP, LOC = (f"{PAPER}/{e}" for e in EXPERIMENTS)
 
 
@@ -180,6 +182,8 @@ CLAIMS = [
         CITE, (AVC, SUP), _l3_1, CLOSE,
         f"far: above chance by {FAR:.0%}, {FAR_NOTE}; close: within {CLOSE:.1%}, {CLOSE_NOTE}",
         (AVC_LEARNT, AVC_FLAT, VISION_LEARNT, AUDIO_LEARNT), "results-audio-visual-correspondence",
+        references=("l3/avc-kinetics-sounds/l3", "l3/avc-kinetics-sounds/supervised"),
+        headline=(AVC, "avc_acc"),
     ),
     Claim(
         "L3-2", PAPER, "AVC beats the direct combination of two supervised classifiers.",
@@ -187,6 +191,8 @@ CLAIMS = [
         lambda d, m: greater(d[AVC].metric("avc_acc"), d[SUP].metric("avc_acc_direct"), m),
         DIRECT, DIRECT_NOTE, (AVC_LEARNT, AVC_FLAT, VISION_LEARNT, AUDIO_LEARNT),
         "results-audio-visual-correspondence",
+        references=("l3/avc-kinetics-sounds/l3", "l3/avc-kinetics-sounds/direct-combination"),
+        headline=(AVC, "avc_acc"),
     ),
     Claim(
         "L3-3", PAPER,
@@ -195,6 +201,8 @@ CLAIMS = [
         CITE, (AVC,), _l3_3, ESC, f"ESC-50: {ESC:.1%}, {ESC_NOTE}; DCASE: {DCASE:.1%}, "
         f"{DCASE_NOTE}; the SoundNet part waits for that chapter",
         (AVC_LEARNT, AVC_FLAT), "results-transfer-of-the-frozen-features",
+        references=("l3/esc50/l3", "l3/esc50/random", "l3/dcase2013/l3", "l3/dcase2013/random"),
+        headline=(AVC, "esc50_acc"),
     ),
     Claim(
         "L3-4", PAPER,
@@ -204,12 +212,16 @@ CLAIMS = [
         f"{CONV4:.1%}, {CONV4_NOTE}; 'a good layer': conv4 no more than that below the best of "
         "conv1-conv3, every layer probed at the same dimension",
         (AVC_LEARNT, AVC_FLAT), "results-transfer-of-the-frozen-features",
+        references=("l3/ilsvrc-conv4/l3", "l3/ilsvrc-conv4/random"),
+        headline=(AVC, "probe_conv4"),
     ),
     Claim(
         "L3-5", PAPER, "Embeddings cluster by semantic class (NMI above random).",
         CITE, (AVC,), _l3_5, NMI_V, f"vision: {NMI_V:.3f} NMI, {NMI_V_NOTE}; audio: "
         f"{NMI_A:.3f}, {NMI_A_NOTE}",
         (AVC_LEARNT, AVC_FLAT), "results-do-the-embeddings-cluster-by-class",
+        references=("l3/nmi/vision", "l3/nmi/random-vision"),
+        headline=(AVC, "nmi_vision", 1.0, 3, "NMI"),
     ),
     Claim(
         "L3-6", PAPER,
@@ -218,6 +230,8 @@ CLAIMS = [
         CITE_OTS, (LOC,),
         lambda d, m: greater(d[LOC].metric("pointing"), d[LOC].metric("pointing_centre"), m),
         LOCALISE, LOCALISE_NOTE, (AVOL_LEARNT,), "results-sound-localisation-objects-that-sound",
+        references=("l3/ots-localisation/avol", "l3/ots-localisation/centre-prior"),
+        headline=(LOC, "pointing"),
     ),
 ]  # fmt: skip
 CLAIM_IDS = tuple(c.id for c in CLAIMS)
@@ -279,6 +293,17 @@ TABLES: dict[str, list[Row]] = {
             for net, suffix in (("AVOL-Net", ""), ("centre prior", "_centre"))
         ),
         Row("AVC accuracy of AVOL-Net", None, LOC, "avc_acc"),
+    ],
+}  # fmt: skip
+CROSS = {  # this chapter's lines of the scorecard's cross-paper tables
+    "audio-probes": [
+        CrossRow("ESC-50", "L3-Net audio, conv4 (frozen)", "l3/esc50/l3", AVC, "esc50_acc"),
+        CrossRow("DCASE 2013", "L3-Net audio, conv4 (frozen)", "l3/dcase2013/l3", AVC,
+                 "dcase_acc"),
+        CrossRow("ESC-50", "L3-Net audio at random init", "l3/esc50/random", AVC,
+                 "esc50_acc_random"),
+        CrossRow("DCASE 2013", "L3-Net audio at random init", "l3/dcase2013/random", AVC,
+                 "dcase_acc_random"),
     ],
 }  # fmt: skip
 HEADLINES = {  # glue name -> (experiment, metric[, scale, digits, unit]): numbers the prose quotes

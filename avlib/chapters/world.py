@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from avlib.claims import references
+from avlib.claims import CrossRow, references
 from avlib.data.layouts import find_datasets, locate_dataset, open_dataset
 from avlib.data.media import load_audio, load_video, probe
 from avlib.figures import OURS_COLOUR, PAPER_COLOUR, draw_boxes
@@ -33,6 +33,14 @@ NOTEBOOK = "00_world"
 CITES: dict[str, str] = {}
 EXPERIMENTS = ("world-calibration",)
 PAPER_MFCC = "soundnet/baseline-mfcc-svm"  # the paper number the chapter quotes
+CALIBRATION = "world/world-calibration"
+CROSS = {  # the baseline every paper's audio features are compared with (scorecard)
+    "audio-probes": [
+        CrossRow("ESC-50", "MFCC + SVM (no learning)", PAPER_MFCC, CALIBRATION, "esc50_mfcc_svm"),
+        CrossRow("ESC-10", "MFCC + SVM (no learning)", None, CALIBRATION, "esc10_mfcc_svm"),
+        CrossRow("DCASE 2013", "MFCC + SVM (no learning)", None, CALIBRATION, "dcase_mfcc_svm"),
+    ],
+}
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,10 @@ class Claim:
     margin_note: str = ""  # where the margin comes from (a share of the paper's effect)
     gates: tuple[Gate, ...] = ()
     section: str = ""  # anchor of the chapter section that produces it
+    references: tuple[str, ...] = ()  # REFERENCES ids: the paper's numbers the scorecard shows
+    # our number on the scorecard: (experiment, metric[, scale, digits, unit]) as a chapter's
+    # HEADLINES; default scale 100, 1 digit, unit "%" (accuracies stored as fractions)
+    headline: tuple | None = None
 
     def evaluate(self, sel: Selection) -> ClaimResult:
         """The verdict from the selected results (see the module docstring for the rules)."""
@@ -340,6 +344,24 @@ def _run_gate(gate: Gate, data: ClaimData) -> GateResult:
 
 
 # --- tables ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrossRow:
+    """One line of a cross-paper table (the scorecard's): one method on one task.
+
+    A chapter module declares its lines in ``CROSS = {table: [CrossRow, ...]}``
+    (tables: ``audio-probes``, ``sync``; see :mod:`avlib.scorecard`), so a
+    chapter's rows appear there once it is merged.
+    """
+
+    task: str  # what is measured, on one protocol: "ESC-50", "DCASE 2013", "sync accuracy"
+    method: str  # whose features or model: "L3-Net audio conv4, linear SVM"
+    reference: str | None = None  # REFERENCES id for the paper column
+    result: str | None = None  # "paper/experiment" for our column
+    key: str | None = None  # metric name in those results
+    scale: float = 100.0  # ours x scale = the paper's units (fractions -> %)
+    digits: int = 1
 
 
 @dataclass(frozen=True)

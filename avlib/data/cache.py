@@ -8,7 +8,7 @@ audio, its int16 scale). Settings that change make another table; a file
 whose content changed has another hash, so its stale entry is dropped and the
 clip decoded again; a row whose CRC no longer matches, a manifest that does
 not parse or a data file that is too short is detected and rebuilt. The first
-pass decodes in parallel (forked) worker processes (tqdm progress); later loads read
+pass decodes in parallel (forked) worker processes (avlib.progress); later loads read
 arrays. Content hashes are remembered per (path, size, mtime) in
 ``hashes.json``; ``verify_content=True`` rehashes every file. Items whose
 metadata gives segment times (Kinetics, AudioSet csvs) are checked against the
@@ -37,7 +37,6 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from avlib.atomic import write_json
 from avlib.data.cachefiles import (
@@ -52,6 +51,7 @@ from avlib.data.index import DataIndex, Item, Skip, duration_problem
 from avlib.data.media import load_audio, load_image, load_video
 from avlib.errors import ConfigError, DataError
 from avlib.profiles import project_root
+from avlib.progress import bar
 
 CACHE_VERSION = 1
 SAVE_EVERY = 256  # completed rows between manifest saves during a long build
@@ -345,7 +345,7 @@ class DecodedCache:
         try:
             path_of = {(j[0], j[3]): j[2] for j in jobs}
             for n, (name, row, error, crc, scale) in enumerate(
-                tqdm(results, total=len(jobs), desc=desc, disable=not progress or not jobs), 1
+                bar(results, total=len(jobs), desc=desc, disable=not progress or not jobs), 1
             ):
                 t, path = by_name[name], path_of[(name, row)]
                 key = key_of[(name, path)]

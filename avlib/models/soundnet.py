@@ -272,8 +272,7 @@ class TeacherConfig:
 TEACHER_PRESETS = {
     "paper": {},
     "full": {"arch": "resnet18", "frame_size": 112, "augment": True, "batch_size": 128},
-    "quick": {"arch": "resnet18", "frame_size": 32, "augment": True, "batch_size": 32,
-              "lr": 2e-3},
+    "quick": {"arch": "resnet18", "frame_size": 32, "augment": True, "batch_size": 32, "lr": 2e-3},
     "smoke": {"arch": "shufflenet_v2_x0_5", "frame_size": 32, "batch_size": 16},
 }
 

@@ -20,14 +20,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from avlib.data.encode import write_text
 from avlib.data.world.layouts import DATASETS, PLANNERS, Job, Plan
 from avlib.data.world.presets import WorldPreset, get_preset
 from avlib.data.world.render import render_job
 from avlib.errors import ConfigError, LayoutError
 from avlib.profiles import project_root
+from avlib.progress import bar as progress_bar
 
 GENERATOR_VERSION = "1.0"  # bump whenever generated content changes for the same (preset, seed)
 MANIFEST = "manifest.json"
@@ -159,7 +158,7 @@ def generate_world(
         (staging / plan.dataset).mkdir(parents=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     results: dict[str, list] = {n: [] for n in names}
-    bar = tqdm(total=len(jobs), desc=f"world {p.name}", unit="job", disable=not progress)
+    bar = progress_bar(total=len(jobs), desc=f"world {p.name}", unit="job", disable=not progress)
     if workers == 1:
         _init_worker(p, seed, str(staging))
         done = map(_run, jobs)
