@@ -185,3 +185,34 @@ def test_models_of_unmerged_chapters_say_so(model, capsys):
         pytest.skip(f"{model} is registered on this branch")
     assert cli.main(["embed", "audio", "x.wav", "--model", model]) == 2
     assert "embeds once its chapter registers its models" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_files_of_the_world_embed_with_their_documented_shapes(checkpoint, tmp_path, capsys):
+    """The world's ESC-50 wav, DCASE stereo wav and Kinetics mp4 (the smoke world the notebooks
+    use): N windows at every hop from 0 s to the end for audio, one frame per hop for video."""
+    from avlib.data.media import probe
+    from avlib.data.world import ensure_world
+
+    world = ensure_world("smoke")
+    files = [next((world / "esc50" / "audio").glob("*.wav")),
+             next((world / "dcase2013" / "scenes_stereo").glob("*.wav")),
+             next((world / "kinetics_sounds").rglob("*.mp4"))]  # fmt: skip
+    hop = 0.25
+    args = ["embed", "audio", *map(str, files), "--checkpoint", str(checkpoint), "--hop", str(hop)]
+    assert cli.main([*args, "--out", str(tmp_path)]) == 0
+    for f in files:
+        with np.load(tmp_path / f"{f.stem}_audio.npz") as saved:
+            n = int(np.floor(probe(f).duration_s / hop + 1e-6)) + 1
+            assert saved["embedding"].shape == (n, 16), f.name
+            assert np.allclose(saved["timestamps"], np.arange(n) * hop)
+            if probe(f).channels == 2:
+                assert "2 channels averaged to mono" in str(saved["note"])
+    assert any(probe(f).channels == 2 for f in files)  # the DCASE scenes are stereo
+    assert cli.main(["embed", "video", str(files[2]), "--checkpoint", str(checkpoint),
+                     "--hop", str(hop), "--out", str(tmp_path)]) == 0  # fmt: skip
+    with np.load(tmp_path / f"{files[2].stem}_video.npz") as saved:
+        n = int(np.ceil(probe(files[2]).duration_s / hop - 1e-6))
+        assert abs(saved["embedding"].shape[0] - n) <= 1 and saved["embedding"].shape[1] == 16
+        assert np.allclose(np.diff(saved["timestamps"]), hop)
+    assert "embedding" in capsys.readouterr().out
