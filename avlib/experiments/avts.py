@@ -110,7 +110,7 @@ SETUPS = {
     "full": Setup(
         pretext_s=6.0,
         epochs=18,
-        epoch_steps=250,
+        epoch_steps=120,  # 8,400 pretext steps per seed (3 first stages, 5 second ones)
         warmup=0.05,
         val_pairs=1500,
         test_pairs=6000,
