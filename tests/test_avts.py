@@ -194,6 +194,9 @@ def _ablation(tmp_path, easy=0.80, hard=0.60, gain=0.01, **over):
                    "gain_curriculum": gain, "esc_mfcc": 0.3}  # fmt: skip
         for c in chapter.CONDITIONS:
             metrics.setdefault(f"sync_{c}", 0.70 + 0.01 * seed)
+        for key in ("sync_hard_easy", "ucf_probe_curriculum", "ucf_probe_easy",
+                    "esc_curriculum", "esc_easy"):  # fmt: skip
+            metrics[key] = 0.5 + 0.01 * seed
         metrics.update({k: v[seed] for k, v in over.items()})
         save_result(profile="quick", paper="avts", experiment="avts-ablation", seed=seed,
                     metrics=metrics, results_dir=tmp_path)  # fmt: skip
@@ -212,6 +215,16 @@ def test_avts_2_is_read_once_the_gates_pass(tmp_path):
     tmp = tmp_path / "b"
     _ablation(tmp, sync_hardstart=(0.80, 0.81, 0.82))
     assert chapter.CLAIMS[1].evaluate(Selection("quick", tmp)).label == "not reproduced"
+
+
+def test_hard_pairs_at_chance_leave_the_hard_negative_claims_under_trained(tmp_path):
+    """'Super-hard negatives do not help' would hold trivially when no net learnt hard pairs."""
+    _ablation(tmp_path, hard=0.50, sync_superhard=(0.70, 0.71, 0.72))
+    sel = Selection("quick", tmp_path)
+    for claim in chapter.CLAIMS[:3]:
+        result = claim.evaluate(sel)
+        assert result.label == "inconclusive (under-trained: AVTS hard pairs above chance)"
+    assert chapter.CLAIMS[3].evaluate(sel).under_trained is None, "AVTS-4 compares losses"
 
 
 def test_a_rising_curve_fails_the_flattened_gate(tmp_path):

@@ -79,7 +79,7 @@ class Setup:
     pretext: tuple[str, ...] = ("audioset", "kinetics_sounds")  # first layout the data holds
     pretext_s: float = 4.0  # seconds read from each pretext clip (shorter clips: skips)
     epochs: int = 9  # curriculum epochs (the paper's 90, scaled); the switch: round(50/90 x)
-    epoch_steps: int = 40  # optimiser steps per epoch (a held-out evaluation after each)
+    epoch_steps: int = 24  # optimiser steps per epoch (a held-out evaluation after each)
     warmup: float = 0.1  # share of each stage's steps spent warming the learning rate up
     superhard_weight: float = 1.0  # 'superhard' condition: easy:hard:super-hard 3:1:w
     alias_tolerance: float = 1.0  # frames: a same-clip shift this near k x period is an alias
@@ -110,7 +110,7 @@ SETUPS = {
     "full": Setup(
         pretext_s=6.0,
         epochs=18,
-        epoch_steps=250,
+        epoch_steps=120,  # 8,400 pretext steps per seed (3 first stages, 5 second ones)
         warmup=0.05,
         val_pairs=1500,
         test_pairs=6000,
