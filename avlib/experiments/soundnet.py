@@ -95,7 +95,7 @@ class Setup:
     dcase_s: float = 10.0  # seconds of each DCASE clip (real: 30 s)
     window_hop_s: float = 1.0  # probes: windows of the model's clip_s, every hop
     svm_C: float = 0.01  # the paper's linear SVM
-    probe_grid: int = 8  # each layer max-pooled to this many time steps per window ...
+    probe_grid: int = 4  # each layer max-pooled to this many time steps per window ...
     probe_dim: int = 32  # ... then PCA to this many dimensions (equal for every layer)
     tsne_points: int = TSNE_POINTS
 

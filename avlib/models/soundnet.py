@@ -89,7 +89,9 @@ FIVE = {
     "head_stride": 12,
     "head_padding": 4,
 }
-# CPU presets: 1 s windows at 16 kHz. The temporal reductions shrink so conv8 (conv5) still sees
+# Temperature 2 at quick: the world's scene teacher is right on every held-out image and nearly
+# one-hot, so at T = 1 KL to it is cross-entropy on its top-1 and L2 alike (the paper's teachers
+# were far less certain). CPU presets: 1 s windows at 16 kHz. The temporal reductions shrink so conv8 (conv5) still sees
 # about 1 s; widths are the paper's / 4 (8 layers) and / 4 (5 layers). full: 4 s windows at
 # 22,050 Hz, half the paper's widths. Measured on 2 shared cores: see experiments/soundnet.py.
 PRESETS: dict[str, dict[int, dict]] = {
@@ -101,11 +103,12 @@ PRESETS: dict[str, dict[int, dict]] = {
             "head_kernel": 8, "head_stride": 6, "head_padding": 2, "batch_size": 64},
     },
     "quick": {
-        8: {"sr": 16_000, "clip_s": 1.0, "widths": (4, 8, 16, 32, 64, 128, 256),
-            "pools": (4, 4, 1, 1, 2, 1, 1), "head_kernel": 2, "batch_size": 32, "lr": 2e-3},
+        8: {"sr": 16_000, "clip_s": 1.0, "widths": (8, 16, 16, 32, 64, 128, 256),
+            "pools": (4, 4, 1, 1, 2, 1, 1), "head_kernel": 2, "batch_size": 32, "lr": 2e-3,
+            "temperature": 2.0},
         5: {"sr": 16_000, "clip_s": 1.0, "widths": (8, 16, 32, 64), "pools": (4, 4, 4, 1),
             "head_kernel": 4, "head_stride": 3, "head_padding": 0, "batch_size": 32,
-            "lr": 2e-3},
+            "lr": 2e-3, "temperature": 2.0},
     },
     "smoke": {
         8: {"sr": 8_000, "clip_s": 1.0, "widths": (2, 4, 4, 8, 8, 16, 16),
