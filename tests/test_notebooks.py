@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from avlib.errors import NotebookError
-from avlib.notebooks import notebook_paths, run_all
+from avlib.notebooks import execute, notebook_paths, run_all
 
 PARAMETERS = {"profile", "seeds", "data_root", "device", "results_dir"}
 NOTEBOOKS = notebook_paths()
