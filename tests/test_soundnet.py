@@ -14,6 +14,7 @@ from avlib.experiments import soundnet as ex
 from avlib.models import build, get_config
 from avlib.models.soundnet import ImageTeacher, load_weights, output_length, teacher_config
 from avlib.results import Selection, save_result
+from avlib.train import TrainResult
 from tests import trees
 from tests.mediafiles import tone
 
@@ -222,3 +223,21 @@ def test_best_layer_reading_names_each_seeds_layer(tmp_path):
     assert chapter.best_layer_reading(Selection("quick", tmp_path)) == (
         "pool5 (seeds 0, 1), conv6 (seed 2)"
     )
+
+
+def test_curve_gain_reads_the_last_quarter_of_the_held_out_curve():
+    history = [
+        {"step": s, "val_acc": a} for s, a in ((100, 0.1), (200, 0.2), (300, 0.3), (400, 0.5))
+    ]
+    result = TrainResult(history, [], {}, [], 0.0, 400, 4, None, None)
+    assert ex._curve_gain(result) == pytest.approx(0.2)  # 0.5 at step 400 minus 0.3 at step 300
+
+
+def test_majority_agreement_is_the_most_frequent_teacher_class_share():
+    probs = {"scenes": torch.eye(3)[[0, 0, 0, 1]], "objects": torch.eye(2)[[0, 1, 0, 1]]}
+    assert ex._majority(probs, ("scenes", "objects")) == pytest.approx((0.75 + 0.5) / 2)
+
+
+def test_from_scratch_runs_rotate_over_the_folds():
+    folds = [1, 2, 3, 4, 5, 1, 2]
+    assert [ex.heldout_fold(s, folds) for s in range(6)] == [1, 2, 3, 4, 5, 1]

@@ -115,6 +115,10 @@ SETUPS = {
         probe_dim=4,
         tsne_points=40,
     ),
+    # quick, measured on 2 cores shared with other jobs (this process got 25-50 % of one core):
+    # the teachers once, 566 s (150 steps each; resnet18 at 32 px, ~1.5-2 s/step); per seed,
+    # soundnet-student 230-494 s (student ~1.8 steps/s), soundnet-baselines ~100 s. The ablation
+    # and from-scratch experiments were not timed at quick: all four exceed the 10-minute budget.
     "quick": Setup(),
     "full": Setup(
         flickr_s=4.0,

@@ -93,7 +93,7 @@ FIVE = {
 # one-hot, so at T = 1 KL to it is cross-entropy on its top-1 and L2 alike (the paper's teachers
 # were far less certain). CPU presets: 1 s windows at 16 kHz. The temporal reductions shrink so conv8 (conv5) still sees
 # about 1 s; widths are the paper's / 4 (8 layers) and / 4 (5 layers). full: 4 s windows at
-# 22,050 Hz, half the paper's widths. Measured on 2 shared cores: see experiments/soundnet.py.
+# 22,050 Hz, half the paper's widths. Timings: see SETUPS in experiments/soundnet.py.
 PRESETS: dict[str, dict[int, dict]] = {
     "paper": {8: {}, 5: {}},
     "full": {
