@@ -399,9 +399,9 @@ def pm_sync(ctx: RunContext) -> RunOutput:
         if name == "multiway":
             save_model(model_path(ctx.run_dir), model, name, profile=ctx.profile, seed=ctx.seed,
                        steps=setup.steps)  # fmt: skip
-    metrics["words_acc_random"], runs["words-random"] = _words_frozen(
-        ctx, "words-random", random_front, lrw, setup
-    )
+    # the floor: a back-end on a frozen random front-end is expected near chance, so its
+    # training stays out of the trainer's record (its stuck-at-chance flag is not a failure)
+    metrics["words_acc_random"], _ = _words_frozen(ctx, "words-random", random_front, lrw, setup)
     metrics["words_acc_e2e"], runs["words-e2e"] = _words_e2e(ctx, lrw, setup)
     metrics["test_clips"] = float(len(data["test"]))
     data_rec = data_record(
