@@ -261,7 +261,7 @@ def test_real_kinetics_ucf101_and_hmdb51_layouts_feed_the_experiments(tmp_path):
 
     root = tmp_path / "real"
     kinds = ("playing drums", "dribbling basketball")
-    rows = [(kinds[k % 2], f"yt{k}", 0, 10, split, kinds[k % 2])
+    rows = [(kinds[k % 2], f"yt{k}", 0, 3, split, kinds[k % 2])  # 3 s segments, 3.2 s files
             for k, split in enumerate(["train"] * 4 + ["val"] * 2 + ["test"] * 2)]  # fmt: skip
     trees.kinetics(root / "kinetics", rows, media_s=3.2)
     trees.ucf101(root / "ucf101", media_s=1.8)

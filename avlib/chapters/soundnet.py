@@ -218,7 +218,7 @@ CLAIMS = [
     Claim(
         "SN-1", PAPER, "KL distillation beats L2 regression on the teachers' outputs.", CITE,
         (STUDENT, ABL), _sn_1, KL_L2, f"{KL_L2:.1%}, {KL_L2_NOTE}",
-        _GATES + _ablation_gates("l2"), "results-loss-and-teachers",
+        _GATES + _ablation_gates("l2"), "results-the-loss-and-the-teachers",
     ),
     Claim(
         "SN-2", PAPER, "Two teachers (objects + scenes) beat either alone.", CITE,
@@ -226,7 +226,7 @@ CLAIMS = [
         f"objects only: {BOTH_OBJ:.2%}, {BOTH_OBJ_NOTE}; scenes only: {BOTH_SCN:.2%}, "
         f"{BOTH_SCN_NOTE}",
         _GATES + _ablation_gates("objects") + _ablation_gates("scenes"),
-        "results-loss-and-teachers",
+        "results-the-loss-and-the-teachers",
     ),
     Claim(
         "SN-3", PAPER, "With teachers the deeper net wins; from scratch the deeper net loses.",
