@@ -23,12 +23,12 @@ from avlib.chapters import soundnet
 from avlib.claims.core import (
     Claim,
     Gate,
-    Reference,
     Row,
     all_of,
     at_least,
     at_most,
     greater,
+    reference_maker,
     share_of_gap,
 )
 from avlib.figures import PAPER_COLOUR, palette
@@ -56,8 +56,7 @@ CONFIG_FIELDS = [  # the Config fields the setup table sets beside the paper's
 ]  # fmt: skip
 
 
-def _ref(key, source, quantity, value, units="%", note=""):
-    return Reference(f"{PAPER}/{key}", PAPER, quantity, value, units, source, CITE, note)
+_ref = reference_maker(PAPER, CITE)
 
 
 REFERENCES = [

@@ -18,13 +18,13 @@ from avlib.claims.core import (
     Claim,
     CrossRow,
     Gate,
-    Reference,
     Row,
     all_of,
     at_least,
     at_most,
     close_to,
     greater,
+    reference_maker,
     share_of_gap,
 )
 from avlib.errors import ConfigError, ResultsError
@@ -42,8 +42,7 @@ DATA = ("kinetics_sounds", "esc50", "dcase2013", "imagenet")  # data sets its ru
 AVC, SUP, LOC = (f"{PAPER}/{e}" for e in EXPERIMENTS)
 
 
-def _ref(key, source, quantity, value, units="%", cite=CITE, note=""):
-    return Reference(f"{PAPER}/{key}", PAPER, quantity, value, units, source, cite, note)
+_ref = reference_maker(PAPER, CITE)
 
 
 _KS, _ESC = "AVC accuracy, Kinetics-Sounds (34 classes)", "ESC-50 (5-fold CV, linear SVM)"

@@ -21,12 +21,12 @@ from matplotlib.figure import Figure
 from avlib.claims.core import (
     Claim,
     Gate,
-    Reference,
     Row,
     all_of,
     at_least,
     at_most,
     greater,
+    reference_maker,
     share_of_gap,
 )
 from avlib.errors import ResultsError
@@ -49,8 +49,7 @@ SWEEP_N = (2, 5, 10, 20, 40)
 CHANCE = 3 / 31  # a uniform guess over -15..+15 lands within ±1 frame of the truth
 
 
-def _ref(key, source, quantity, value, units="%", note=""):
-    return Reference(f"{PAPER}/{key}", PAPER, quantity, value, units, source, CITE, note)
+_ref = reference_maker(PAPER, CITE)
 
 
 _LRS2 = "LRS2 sync accuracy (within ±1 frame)"

@@ -18,12 +18,12 @@ from matplotlib.figure import Figure
 from avlib.claims.core import (
     Claim,
     Gate,
-    Reference,
     Row,
     all_of,
     at_least,
     at_most,
     greater,
+    reference_maker,
     share_of_gap,
 )
 from avlib.errors import ConfigError, ResultsError
@@ -43,8 +43,7 @@ ABLATIONS = ("l2", "objects", "scenes", "five")
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "conv6", "conv7", "conv8")
 
 
-def _ref(key, source, quantity, value, units="%", note=""):
-    return Reference(f"{PAPER}/{key}", PAPER, quantity, value, units, source, CITE, note)
+_ref = reference_maker(PAPER, CITE)
 
 
 _MAIN, _ABL = "Reference numbers (linear SVM, C = 0.01)", "Ablations (ESC-50)"

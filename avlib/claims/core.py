@@ -57,6 +57,16 @@ class Reference:
         return f"{self.value:g} %" if self.units == "%" else f"{self.value:g} {self.units}"
 
 
+def reference_maker(paper: str, cite: str):
+    """A chapter's ``_ref(key, source, quantity, value, units="%", note="", cite=cite)``: a
+    :class:`Reference` keyed ``paper/key`` from that paper, cited as ``cite`` unless told."""
+
+    def ref(key, source, quantity, value, units="%", note="", cite=cite) -> Reference:
+        return Reference(f"{paper}/{key}", paper, quantity, value, units, source, cite, note)
+
+    return ref
+
+
 def share_of_gap(a: Reference, b: Reference, share: float = 0.25) -> tuple[float, str]:
     """A margin from the paper's own effect: ``share`` of (a - b), in our metric's units.
 
