@@ -10,6 +10,7 @@ from avlib.losses import (
     ContrastiveLoss,
     CrossEntropyLoss,
     DistillationLoss,
+    InBatchCorrespondenceLoss,
     L2DistillationLoss,
     MultiWayLoss,
 )
@@ -33,6 +34,34 @@ def test_contrastive_negatives_beyond_the_margin_cost_nothing():
     v, a = torch.tensor([[1.0, 0.0]]), torch.tensor([[-1.0, 0.0]])  # d = 2 > 0.99
     loss, _ = ContrastiveLoss()({"label": torch.tensor([0])}, {"video_emb": v, "audio_emb": a})
     assert loss.item() == 0.0
+
+
+def _two_way_ce(logit_pos: float, target: int) -> float:
+    """Cross-entropy of logits (0, logit_pos) against target 0/1."""
+    return -torch.log_softmax(torch.tensor([0.0, logit_pos]), 0)[target].item()
+
+
+def test_in_batch_correspondence_balances_positives_against_every_other_clip_pairing():
+    # clips: video 0,0,1 with audio 0,0,2 -> (0,0) and (1,1) positive, (0,1) and (1,0) same clip
+    # off the diagonal (left out), the 5 others negative (row 2's own pair included)
+    z = torch.tensor([[2.0, 9.0, -1.0], [9.0, 1.0, -2.0], [0.5, -0.5, 3.0]])
+    logits = torch.stack([torch.zeros_like(z), z], dim=-1)
+    batch = {
+        "label": torch.tensor([1, 1, 0]),
+        "video_clip": torch.tensor([0, 0, 1]),
+        "audio_clip": torch.tensor([0, 0, 2]),
+    }
+    loss, m = InBatchCorrespondenceLoss()(batch, {"pair_logits": logits})
+    pos = (_two_way_ce(2.0, 1) + _two_way_ce(1.0, 1)) / 2
+    neg = sum(_two_way_ce(v, 0) for v in (-1.0, -2.0, 0.5, -0.5, 3.0)) / 5
+    assert m["loss_pos"].item() == pytest.approx(pos, abs=1e-5)
+    assert m["loss_neg"].item() == pytest.approx(neg, abs=1e-5)
+    assert loss.item() == pytest.approx((pos + neg) / 2, abs=1e-5)
+    assert m["acc"].item() == pytest.approx(2 / 3)  # row 2 (a negative) scored 3.0: wrong
+    assert m["chance_loss"].item() == pytest.approx(math.log(2))
+    logits.requires_grad_(True)
+    InBatchCorrespondenceLoss()(batch, {"pair_logits": logits})[0].backward()
+    assert logits.grad[0, 1].abs().sum() == 0 and logits.grad[1, 0].abs().sum() == 0
 
 
 def test_cross_entropy_two_way_values_accuracy_and_chance():

@@ -111,3 +111,14 @@ def test_unknown_names_presets_overrides_and_towers_are_config_errors():
     with pytest.raises(ConfigError, match="unknown tower 'both'"):
         build("l3-classifier", "smoke", tower="both")
     assert entry("l3-classifier").cls.__name__ == "TowerClassifier"
+
+
+@pytest.mark.parametrize("name", ["l3", "avenet", "avol"])
+def test_in_batch_pair_logits_hold_the_batch_own_pairs_on_their_diagonal(name):
+    torch.manual_seed(0)
+    model, batch, _ = _example(name, "smoke", 4)
+    assert model.cfg.in_batch_negatives
+    out = model.train()(batch)
+    assert out["pair_logits"].shape == (4, 4, 2)
+    torch.testing.assert_close(out["pair_logits"].diagonal().T, out["logits"])
+    assert "pair_logits" not in model.eval()(batch)  # evaluation scores the given pairs only

@@ -133,6 +133,8 @@ class Batches:
         }
         if w.audio_clip.ndim == 1:
             out["audio_class"] = torch.from_numpy(a.labels[w.audio_clip])
+            out["video_clip"] = torch.from_numpy(w.video_clip.astype(np.int64))
+            out["audio_clip"] = torch.from_numpy(w.audio_clip.astype(np.int64))
         else:  # K candidates: the label is the index of the in-sync one
             out["target_index"] = out["label"]
         if a.frames is not None:
@@ -204,6 +206,8 @@ class EmbeddingBatches(Batches):
             "video_emb": self.video_emb[w.video_clip, w.video_start],
             "audio_emb": self.audio_emb[w.audio_clip, w.audio_start],
             "label": torch.from_numpy(w.label),
+            "video_clip": torch.from_numpy(w.video_clip.astype(np.int64)),
+            "audio_clip": torch.from_numpy(w.audio_clip.astype(np.int64)),
         }
 
 
