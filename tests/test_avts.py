@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from avlib.chapters import avts as chapter
-from avlib.data.samplers import KINDS, AVTSSampler, Curriculum, event_period
+from avlib.data.samplers.base import KINDS
+from avlib.data.samplers.shifts import AVTSSampler, Curriculum, event_period
 from avlib.errors import ConfigError
 from avlib.experiments import avts as exp
 from avlib.models import build, get_config

@@ -7,7 +7,7 @@ import torch
 
 from avlib.chapters import soundnet as chapter
 from avlib.data.encode import write_audio
-from avlib.data.samplers import CropSampler
+from avlib.data.samplers.crops import CropSampler
 from avlib.errors import ConfigError
 from avlib.experiments import RunContext
 from avlib.experiments import soundnet as ex

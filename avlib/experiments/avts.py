@@ -4,7 +4,7 @@ Two experiments, each one results file per seed under results/<profile>/avts/:
 
 - ``avts-ablation``: the pretext ablation and everything its nets are used for.
   Five conditions train the same AVTS net on synchronisation pairs from the
-  data layer's :class:`~avlib.data.samplers.AVTSSampler`: ``easy`` (easy
+  data layer's :class:`~avlib.data.samplers.shifts.AVTSSampler`: ``easy`` (easy
   negatives only), ``hardstart`` (easy:hard 3:1 from the first epoch),
   ``curriculum`` (the paper's: easy only, then easy:hard 3:1), ``superhard``
   (the curriculum with super-hard negatives added after the switch) and
@@ -47,7 +47,8 @@ from avlib.atomic import write_json
 from avlib.data.cache import ClipArrays, DecodedCache, RowView
 from avlib.data.datasets import Batches, clip_batches
 from avlib.data.layouts import open_dataset
-from avlib.data.samplers import KINDS, AVTSSampler, Curriculum, event_period
+from avlib.data.samplers.base import KINDS
+from avlib.data.samplers.shifts import AVTSSampler, Curriculum, event_period
 from avlib.errors import LayoutError
 from avlib.eval.calibration import esc_mfcc_svm
 from avlib.eval.finetune import finetune

@@ -39,7 +39,7 @@ import torch
 from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import CandidateStripBatches, ClipSampler, EmbeddingBatches, clip_batches
 from avlib.data.layouts import find_datasets, open_dataset
-from avlib.data.samplers import OffsetCandidatesSampler
+from avlib.data.samplers.candidates import OffsetCandidatesSampler
 from avlib.eval.sync import collapse_check, context_distances, predict_offsets, sync_offset
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import accuracy, data_record, train_config

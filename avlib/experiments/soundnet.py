@@ -47,7 +47,8 @@ from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import Batches, clip_batches
 from avlib.data.layouts import open_dataset
 from avlib.data.readers import esc10
-from avlib.data.samplers import CropSampler, Windows
+from avlib.data.samplers.base import Windows
+from avlib.data.samplers.crops import CropSampler
 from avlib.errors import LayoutError
 from avlib.eval.calibration import esc_mfcc_svm
 from avlib.eval.probes import extract_features, fold_probe, sliding_windows
