@@ -47,7 +47,8 @@ from avlib.errors import AvlibError, ConfigError, MissingStreamError, TooShortEr
 from avlib.eval.sync import SyncPrediction, sync_offset
 from avlib.figures import OURS_COLOUR, save_figure
 from avlib.models import entry, get_config
-from avlib.models.sync import CONTEXT, WINDOW, samples_per_frame
+from avlib.models.sync import samples_per_frame
+from avlib.models.sync_streams import CONTEXT, WINDOW
 from avlib.profiles import project_root
 
 FORMAT = "avlib-sync-model/1"

@@ -45,7 +45,8 @@ from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import accuracy, data_record, train_config
 from avlib.losses import ContrastiveLoss, CrossEntropyLoss, MultiWayLoss
 from avlib.models import build, get_config
-from avlib.models.sync import WINDOW, CandidatePairs, audio_window_frames
+from avlib.models.sync import CandidatePairs, audio_window_frames
+from avlib.models.sync_streams import WINDOW
 from avlib.sync_offset import model_path, save_model
 from avlib.train import train
 
