@@ -9,7 +9,7 @@ from avlib.chapters import soundnet as chapter
 from avlib.data.encode import write_audio
 from avlib.data.samplers.crops import CropSampler
 from avlib.errors import ConfigError
-from avlib.experiments import RunContext, soundnet_teachers
+from avlib.experiments import RunContext, soundnet_baselines, soundnet_teachers
 from avlib.experiments import soundnet as ex
 from avlib.models import build, get_config
 from avlib.models.soundnet import ImageTeacher, load_weights, output_length, teacher_config
@@ -240,4 +240,4 @@ def test_majority_agreement_is_the_most_frequent_teacher_class_share():
 
 def test_from_scratch_runs_rotate_over_the_folds():
     folds = [1, 2, 3, 4, 5, 1, 2]
-    assert [ex.heldout_fold(s, folds) for s in range(6)] == [1, 2, 3, 4, 5, 1]
+    assert [soundnet_baselines.heldout_fold(s, folds) for s in range(6)] == [1, 2, 3, 4, 5, 1]
