@@ -95,7 +95,7 @@ def model_throughput(
     from torch.utils.flop_counter import FlopCounterMode
 
     from avlib import models
-    from avlib.train import to_channels_last, to_device
+    from avlib.device import to_channels_last, to_device
 
     dev = torch.device(device)
     e = models.entry(name)

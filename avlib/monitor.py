@@ -1,4 +1,4 @@
-"""What the trainer watches besides the loss: the chance level, and the JSONL metrics log.
+"""What the trainer watches besides the loss: the chance level, the JSONL metrics log, progress.
 
 PAPERS.md: "SyncNet-style training often sits at the chance loss (BCE 0.693)
 for a long time before it learns; a reimplementation must detect and report a
@@ -7,12 +7,14 @@ run that never leaves chance rather than publish its numbers."
 chance level (the loss's ``chance_loss`` metric, e.g. ln 2 for balanced 2-way
 cross-entropy and ln N for N-way, or a level given in the config); a run none
 of whose windows gets below (1 - tolerance) x chance is flagged
-``stuck_at_chance``.
+``stuck_at_chance``. ``_Progress`` is where a run is and what it has recorded
+(all of it goes into checkpoints); ``_timing`` sums up where its time went.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -77,3 +79,32 @@ class MetricsLog:
         if self.path is not None:
             with self.path.open("a") as f:
                 f.write(json.dumps({"kind": kind, **record}) + "\n")
+
+
+@dataclass
+class _Progress:
+    """Where the run is, and what it has recorded; all of it goes into checkpoints."""
+
+    step: int = 0
+    epoch: int = 0  # the epoch to run next (or the one in progress)
+    batch_in_epoch: int = 0
+    sums: dict[str, float] = field(default_factory=dict)  # metric sums of the current epoch
+    history: list[dict] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+    log_lines: int = 0  # JSONL lines written so far
+    wall_s: float = 0.0  # training time of earlier, interrupted segments
+    data_wait_s: float = 0.0  # time spent waiting for the next batch (all segments)
+    step_s: float = 0.0  # time spent in forward, backward and the optimiser step
+    samples: int = 0  # training samples seen by this process
+
+
+def _timing(st: _Progress) -> dict:
+    """Where training time went: waiting for batches vs stepping (the checkpointed totals)."""
+    busy = st.data_wait_s + st.step_s
+    return {
+        "data_wait_s": round(st.data_wait_s, 3),
+        "step_s": round(st.step_s, 3),
+        "data_wait_share": round(st.data_wait_s / busy, 4) if busy else None,
+        "samples": st.samples,
+        "samples_per_s": round(st.samples / busy, 2) if busy else None,
+    }

@@ -1,9 +1,9 @@
-"""The scorecard: every claim of the five papers on one page, and the cross-paper tables.
+"""The scorecard: every claim of the five papers on one page.
 
 What the front page and ``notebooks/06_scorecard.ipynb`` show, computed from the
 results files through a :class:`~avlib.results.Selection`, generic over the
-chapter modules (a merged chapter's claims and cross-paper rows appear here
-without a change to this file):
+chapter modules (a merged chapter's claims appear here without a change to
+this file); the cross-paper tables beside it are :mod:`avlib.cross_tables`:
 
 - :func:`score` gives one :class:`Score` per claim: the paper, the claim in its
   words, the paper's numbers (the claim's ``references``), ours (its
@@ -13,9 +13,7 @@ without a change to this file):
   well as colour, in the Okabe-Ito colour-blind-safe hues; inline styles, so
   they need no stylesheet, script or network) and the comparison behind a
   ``<details>`` toggle; :func:`scorecard_csv` is the same table for download;
-- :func:`summary_figure`: claims by paper and verdict;
-- :func:`cross_table_html`: the cross-paper tables, gathered from every chapter
-  module's ``CROSS = {table: [CrossRow, ...]}`` (see :data:`CROSS_TABLES`).
+- :func:`summary_figure`: claims by paper and verdict.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from avlib import chapters
-from avlib.claims import Claim, ClaimResult, CrossRow, claims, references
+from avlib.claims import Claim, ClaimResult, claims, references
 from avlib.errors import ConfigError, ResultsError
 from avlib.results import Selection
 from avlib.stats import Summary, mean_ci
@@ -381,110 +379,6 @@ def figure_html(fig: Figure, alt: str, caption: str) -> str:
     return (
         f'<figure class="avb-figure"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" '
         f'style="max-width:100%;height:auto"><figcaption>{_e(caption)}</figcaption></figure>'
-    )
-
-
-# --- cross-paper tables ------------------------------------------------------------------------
-
-CROSS_TABLES = {  # name -> (what it compares, the protocol every row shares)
-    "audio-probes": (
-        "Frozen audio features on the environmental-sound and scene benchmarks",
-        "each method's features (or MFCCs) of the world's ESC-50, ESC-10 and DCASE 2013 "
-        "analogues, a linear SVM on the data set's own folds",
-    ),
-    "sync": (
-        "Audio-visual synchronisation on one talking-face test set",
-        "accuracy of the predicted offset on the LRS2 analogue's test split (the offsets and "
-        "clips fixed for every model)",
-    ),
-}
-
-
-def cross_rows(table: str) -> list[tuple[str, CrossRow]]:
-    """(chapter, row) of every chapter module that declares rows for ``table``."""
-    if table not in CROSS_TABLES:
-        raise ConfigError(f"unknown cross-paper table {table!r}: one of {', '.join(CROSS_TABLES)}")
-    out = []
-    for paper, module in chapters.modules().items():
-        declared = getattr(module, "CROSS", {})
-        unknown = set(declared) - set(CROSS_TABLES)
-        if unknown:
-            raise ConfigError(
-                f"avlib/chapters/{paper}.py: CROSS names unknown tables {', '.join(sorted(unknown))}"
-                f" (known: {', '.join(CROSS_TABLES)})"
-            )
-        out += [(paper, row) for row in declared.get(table, [])]
-    return out
-
-
-def cross_frame(table: str, sel: Selection) -> pd.DataFrame:
-    """One cross-paper table, flat: method, chapter, task, paper, ours (for tests and CSV)."""
-    refs, mods = references(), chapters.modules()
-    lines = []
-    for paper, row in cross_rows(table):
-        ours, _ = (
-            _headline(
-                sel, (row.result, row.key, row.scale, row.digits, "%" if row.scale == 100 else "")
-            )
-            if row.result
-            else (NONE, None)
-        )
-        lines.append(
-            {
-                "method": row.method,
-                "chapter": getattr(mods[paper], "TITLE", paper),
-                "notebook": getattr(mods[paper], "NOTEBOOK", None),
-                "task": row.task,
-                "paper": refs[row.reference].format() if row.reference else NONE,
-                "ours": ours,
-            }
-        )
-    return pd.DataFrame(lines, columns=["method", "chapter", "notebook", "task", "paper", "ours"])
-
-
-def cross_table_html(table: str, sel: Selection, link_prefix: str = "") -> str:
-    """A cross-paper table: one row per method, one column per task, each cell ours over the
-    paper's number; a sentence instead when no merged chapter has declared rows yet."""
-    title, protocol = CROSS_TABLES[table]
-    frame = cross_frame(table, sel)
-    if frame.empty:
-        return (
-            f'<p class="avb-empty"><strong>{_e(title)}</strong>: no merged chapter declares '
-            "rows for this table yet; they appear here when the chapters that measure it are "
-            "merged.</p>"
-        )
-    tasks = list(dict.fromkeys(frame["task"]))
-    head = "".join(f"<th>{_e(c)}</th>" for c in ("method", "chapter", *tasks))
-    rows = []
-    for (method, chapter, notebook), group in frame.groupby(
-        ["method", "chapter", "notebook"], sort=False, dropna=False
-    ):
-        cells = {r.task: r for r in group.itertuples()}
-        link = (
-            f'<a href="{_e(link_prefix)}{_e(notebook)}.html">{_e(chapter)}</a>'
-            if isinstance(notebook, str)
-            else _e(chapter)
-        )
-        tds = [
-            f'<td data-label="method">{_e(method)}</td>',
-            f'<td data-label="chapter">{link}</td>',
-        ]
-        for task in tasks:
-            r = cells.get(task)
-            text = (
-                NONE
-                if r is None
-                else f"{_e(r.ours)}<br><small>paper: {_e(r.paper)}</small>"
-                if r.paper != NONE
-                else _e(r.ours)
-            )
-            tds.append(f'<td data-label="{_e(task)}">{text}</td>')
-        rows.append(f"<tr>{''.join(tds)}</tr>")
-    return (
-        f'<p class="avb-caption"><strong>{_e(title)}</strong>: {_e(protocol)}. Ours: mean ± '
-        "95 % CI over seeds; paper: the number that paper reports on the real data set.</p>"
-        f'<div class="avb-scroll"><table class="avb-table avb-cross"><thead><tr>{head}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

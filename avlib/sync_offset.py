@@ -47,7 +47,8 @@ from avlib.errors import AvlibError, ConfigError, MissingStreamError, TooShortEr
 from avlib.eval.sync import SyncPrediction, sync_offset
 from avlib.figures import OURS_COLOUR, save_figure
 from avlib.models import entry, get_config
-from avlib.models.sync import CONTEXT, WINDOW, samples_per_frame
+from avlib.models.sync import samples_per_frame
+from avlib.models.sync_streams import CONTEXT, WINDOW
 from avlib.profiles import project_root
 
 FORMAT = "avlib-sync-model/1"
@@ -273,7 +274,7 @@ def benchmark(model: str | Path | None = None, seconds: float = 10.0, repeats: i
     """Wall time of ``sync-offset`` on one generated ``seconds``-long talking-face clip: model
     load, and per clip (decode, features, search; the median of ``repeats``)."""
     from avlib.data.encode import write_video
-    from avlib.data.world import compose, get_preset
+    from avlib.data.world import compose_talking, get_preset
     from avlib.data.world.common import rng_for
     from avlib.data.world.layouts import speaker_for
     from avlib.data.world.speech import WORDS
@@ -283,7 +284,7 @@ def benchmark(model: str | Path | None = None, seconds: float = 10.0, repeats: i
     load_s = time.perf_counter() - started
     preset = get_preset(DEFAULT_PROFILE)
     words = list(WORDS)[:30]
-    clip = compose.talking_clip(
+    clip = compose_talking.talking_clip(
         rng_for(0, "bench"), preset, speaker_for(0, 1), words, min_duration=seconds
     )
     n = round(seconds * preset.fps)

@@ -32,12 +32,11 @@ progress (avlib.progress), JSONL metrics, NaN/inf detection, stuck-at-chance fla
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -51,13 +50,13 @@ from avlib.checkpoint import (
     seed_everything,
     set_rng_state,
 )
+from avlib.device import autocast, channels_last_enabled, to_channels_last, to_device
 from avlib.distributed import DistInfo, distributed, from_rank0, gather, mean_over_ranks, shard
 from avlib.errors import AvlibError, CheckpointError, ConfigError, TrainingError
-from avlib.monitor import ChanceMonitor, MetricsLog
+from avlib.monitor import ChanceMonitor, MetricsLog, _Progress, _timing
+from avlib.optim import OPTIMIZERS, SCHEDULERS, _optimizer, _scheduler
 from avlib.progress import bar as progress_bar
 
-OPTIMIZERS = ("adam", "sgd")
-SCHEDULERS = ("none", "cosine", "step", "plateau")
 # fields that may change between a run and its resume (they do not change the numbers)
 OPERATIONAL = {"resume", "progress", "checkpoint_dir", "checkpoint_every", "log_every"}
 OPERATIONAL |= {"metrics_path", "device"}
@@ -148,67 +147,6 @@ def _batch_size(batch: dict) -> int:
     return next((len(v) for v in batch.values() if isinstance(v, torch.Tensor)), 0)
 
 
-def _timing(st: _Progress) -> dict:
-    """Where training time went: waiting for batches vs stepping (the checkpointed totals)."""
-    busy = st.data_wait_s + st.step_s
-    return {
-        "data_wait_s": round(st.data_wait_s, 3),
-        "step_s": round(st.step_s, 3),
-        "data_wait_share": round(st.data_wait_s / busy, 4) if busy else None,
-        "samples": st.samples,
-        "samples_per_s": round(st.samples / busy, 2) if busy else None,
-    }
-
-
-def amp_enabled(cfg: TrainConfig, device: torch.device) -> bool:
-    """bf16 autocast runs only on CUDA and only when cfg.amp."""
-    return cfg.amp and device.type == "cuda"
-
-
-def autocast(cfg: TrainConfig, device: torch.device):
-    """The forward pass's autocast context (a no-op on CPU)."""
-    if amp_enabled(cfg, device):
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def channels_last_enabled(cfg: TrainConfig, device: torch.device) -> bool:
-    """channels_last memory format when cfg.channels_last, on any device.
-
-    On CUDA it feeds tensor cores; on a 2-core CPU it measured ~20% faster per
-    step for L3's quick towers (oneDNN's convolutions prefer NHWC).
-    """
-    return cfg.channels_last
-
-
-def _channels_last(t: torch.Tensor) -> torch.Tensor:
-    """4-D tensors to channels_last, 5-D to channels_last_3d, others unchanged."""
-    if t.dim() == 4:
-        return t.contiguous(memory_format=torch.channels_last)
-    if t.dim() == 5:
-        return t.contiguous(memory_format=torch.channels_last_3d)
-    return t
-
-
-def to_channels_last(model: nn.Module) -> nn.Module:
-    """Conv2d and Conv3d weights alike (``model.to(memory_format=...)`` fails on 5-D weights)."""
-    for p in model.parameters():
-        p.data = _channels_last(p.data)
-    return model
-
-
-def to_device(batch: dict, device: torch.device, channels_last: bool = False) -> dict:
-    """Move a batch's tensors to ``device``; float 4-D/5-D ones channels_last if asked."""
-    out = {}
-    for key, value in batch.items():
-        if isinstance(value, torch.Tensor):
-            value = value.to(device, non_blocking=True)
-            if channels_last and value.is_floating_point():
-                value = _channels_last(value)
-        out[key] = value
-    return out
-
-
 @torch.no_grad()
 def evaluate(
     model: nn.Module, loss_fn, data: Iterable[dict], cfg: TrainConfig, device: torch.device
@@ -231,48 +169,6 @@ def evaluate(
     if n == 0:
         raise TrainingError("evaluation data yielded no batches")
     return {k: v / n for k, v in sums.items()}
-
-
-@dataclass
-class _Progress:
-    """Where the run is, and what it has recorded; all of it goes into checkpoints."""
-
-    step: int = 0
-    epoch: int = 0  # the epoch to run next (or the one in progress)
-    batch_in_epoch: int = 0
-    sums: dict[str, float] = field(default_factory=dict)  # metric sums of the current epoch
-    history: list[dict] = field(default_factory=list)
-    steps: list[dict] = field(default_factory=list)
-    log_lines: int = 0  # JSONL lines written so far
-    wall_s: float = 0.0  # training time of earlier, interrupted segments
-    data_wait_s: float = 0.0  # time spent waiting for the next batch (all segments)
-    step_s: float = 0.0  # time spent in forward, backward and the optimiser step
-    samples: int = 0  # training samples seen by this process
-
-
-def _optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-
-
-def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
-    if cfg.scheduler == "cosine":
-        warm = min(cfg.warmup_steps, max(total_steps - 1, 0))
-
-        def factor(step: int) -> float:  # lr multiplier before optimiser step ``step + 1``
-            if step < warm:
-                return (step + 1) / warm
-            return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total_steps - warm)))
-
-        return torch.optim.lr_scheduler.LambdaLR(opt, factor)
-    if cfg.scheduler == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_epochs, gamma=cfg.gamma)
-    if cfg.scheduler == "plateau":  # torch reduces once bad epochs > patience
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=cfg.gamma, patience=cfg.plateau_epochs - 1
-        )
-    return None
 
 
 # --- the run -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from avlib.data.datasets import Batches
 from avlib.data.encode import write_video
 from avlib.data.layouts import open_dataset
 from avlib.data.media import load_audio, load_video
-from avlib.data.samplers import AVTSSampler, Curriculum
+from avlib.data.samplers.shifts import AVTSSampler, Curriculum
 from avlib.profiles import project_root
 
 FPS, SIZE, SR, WINDOW_S = 25, (64, 64), 16000, 1.0

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from avlib.chapters import attention as at
-from avlib.data.world import compose
+from avlib.data.world import compose_actions, compose_talking
 from avlib.data.world.layouts import event_chunks, speaker_for
 from avlib.data.world.presets import get_preset
 from avlib.errors import ConfigError
@@ -127,7 +127,7 @@ def test_event_chunks_hold_a_central_chunk_and_stay_in_range():
 def test_chunked_talking_clip_speaks_only_in_its_event_chunks():
     preset = get_preset("smoke")
     rng = np.random.default_rng(3)
-    clip = compose.chunked_talking_clip(rng, preset, speaker_for(0, 0), 3.0, 1.0, [1])
+    clip = compose_talking.chunked_talking_clip(rng, preset, speaker_for(0, 0), 3.0, 1.0, [1])
     truth = clip.truth
     assert truth["chunk_events"] == [False, True, False] and truth["chunk_s"] == 1.0
     assert truth["chunk_boxes"][0] is None and truth["chunk_boxes"][2] is None
@@ -141,7 +141,7 @@ def test_chunked_talking_clip_speaks_only_in_its_event_chunks():
 
 def test_impact_clip_strikes_only_in_its_event_chunks():
     preset = get_preset("smoke")
-    clip = compose.impact_clip(np.random.default_rng(1), preset, "Knock", 3.0, 1.0, [0, 2])
+    clip = compose_actions.impact_clip(np.random.default_rng(1), preset, "Knock", 3.0, 1.0, [0, 2])
     onsets = np.asarray(clip.truth["events_s"])
     assert len(onsets) and not ((onsets >= 1.0) & (onsets < 2.0)).any()
     assert clip.truth["chunk_events"] == [True, False, True]

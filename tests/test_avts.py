@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from avlib.chapters import avts as chapter
-from avlib.data.samplers import KINDS, AVTSSampler, Curriculum, event_period
+from avlib.data.samplers.base import KINDS
+from avlib.data.samplers.shifts import AVTSSampler, Curriculum, event_period
 from avlib.errors import ConfigError
 from avlib.experiments import avts as exp
+from avlib.experiments import avts_eval
 from avlib.models import build, get_config
 from avlib.models.avts import AVTSNet, config
 from avlib.results import Selection, save_result
@@ -178,7 +180,7 @@ def test_balanced_accuracy_and_threshold_per_negative_kind():
 def test_action_splits_follow_each_items_roles():
     roles = [("train", "test", None), ("test", "train", "train"), (None, None, "test")]
     arrays = SimpleNamespace(items=[SimpleNamespace(extra={"splits": r}) for r in roles])
-    splits = exp.action_splits(arrays)
+    splits = avts_eval.action_splits(arrays)
     assert [(a.tolist(), b.tolist()) for a, b in splits] == [
         ([0], [1]), ([1], [0]), ([1], [2]),
     ]  # fmt: skip
@@ -276,8 +278,8 @@ def test_real_kinetics_ucf101_and_hmdb51_layouts_feed_the_experiments(tmp_path):
     batch = next(iter(pairs))
     assert batch["video"].shape[2:] == (cfg.clip_frames, cfg.frame_size, cfg.frame_size)
     assert batch["audio"].shape[1] == cfg.samples and sampler.state(0)["alias_share"] == 0.0
-    actions = exp.action_data(ctx, cfg, setup)
-    hmdb = exp.action_splits(actions["hmdb51"])
+    actions = avts_eval.action_data(ctx, cfg, setup)
+    hmdb = avts_eval.action_splits(actions["hmdb51"])
     assert [(len(a), len(b)) for a, b in hmdb] == [(4, 2)] * 3, "marks 1 train, 2 test, 0 unused"
-    assert [(len(a), len(b)) for a, b in exp.action_splits(actions["ucf101"])] == [(4, 2)] * 3
+    assert [(len(a), len(b)) for a, b in avts_eval.action_splits(actions["ucf101"])] == [(4, 2)] * 3
     assert [u["layout"] for u in ctx.used] == ["kinetics_sounds", "ucf101", "hmdb51"]

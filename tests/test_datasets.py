@@ -8,7 +8,9 @@ from avlib.data.cache import DecodedCache
 from avlib.data.datasets import Batches, clip_batches
 from avlib.data.encode import write_video
 from avlib.data.layouts import open_dataset
-from avlib.data.samplers import AVCSampler, AVTSSampler, Curriculum, OffsetCandidatesSampler
+from avlib.data.samplers.candidates import OffsetCandidatesSampler
+from avlib.data.samplers.correspondence import AVCSampler
+from avlib.data.samplers.shifts import AVTSSampler, Curriculum
 from avlib.errors import ConfigError
 from tests import trees
 from tests.mediafiles import frame_index, ramp_frames

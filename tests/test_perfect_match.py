@@ -19,7 +19,8 @@ from avlib.eval.sync import collapse_check, context_distances, min_frames
 from avlib.experiments import run
 from avlib.experiments.perfect_match import SETUPS, sync_scores
 from avlib.models import build, get_config
-from avlib.models.sync import WINDOW, samples_per_frame
+from avlib.models.sync import samples_per_frame
+from avlib.models.sync_streams import WINDOW
 from avlib.results import load_result
 from avlib.sync_offset import (
     find_model,

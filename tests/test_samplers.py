@@ -3,14 +3,10 @@
 import numpy as np
 import pytest
 
-from avlib.data.samplers import (
-    KINDS,
-    AVCSampler,
-    AVTSSampler,
-    Curriculum,
-    OffsetCandidatesSampler,
-    ShiftedNegativeSampler,
-)
+from avlib.data.samplers.base import KINDS
+from avlib.data.samplers.candidates import OffsetCandidatesSampler
+from avlib.data.samplers.correspondence import AVCSampler
+from avlib.data.samplers.shifts import AVTSSampler, Curriculum, ShiftedNegativeSampler
 from avlib.errors import ConfigError
 
 T = 100  # clip length in frames (4 s at 25 fps)
@@ -177,7 +173,7 @@ def test_impossible_configurations_raise_config_error():
 
 
 def test_same_group_negatives_share_the_positive_clips_group():
-    from avlib.data.samplers import AVCSampler
+    from avlib.data.samplers.correspondence import AVCSampler
 
     groups = np.array([0, 0, 1, 1, 1, 2, 2, 0])
     s = AVCSampler(8, 20, video_frames=1, audio_frames=5, samples_per_epoch=400, groups=groups)
@@ -189,7 +185,7 @@ def test_same_group_negatives_share_the_positive_clips_group():
 
 
 def test_a_group_of_one_clip_has_no_same_group_negative():
-    from avlib.data.samplers import AVCSampler
+    from avlib.data.samplers.correspondence import AVCSampler
     from avlib.errors import ConfigError
 
     s = AVCSampler(3, 20, audio_frames=5, samples_per_epoch=50, groups=np.array([0, 0, 1]))

@@ -6,7 +6,7 @@ import io
 import pandas as pd
 import pytest
 
-from avlib import chapters, scorecard
+from avlib import chapters, cross_tables, scorecard
 from avlib.chapters import l3
 from avlib.claims import claims
 from avlib.errors import ConfigError
@@ -152,18 +152,18 @@ def test_cross_tables_gather_every_chapters_rows(tmp_path):
     _write(tmp_path, "world-calibration", {"esc50_mfcc_svm": (0.45,), "esc10_mfcc_svm": (0.7,),
                                            "dcase_mfcc_svm": (0.6,)}, paper="world")  # fmt: skip
     sel = Selection("quick", tmp_path)
-    frame = scorecard.cross_frame("audio-probes", sel)
+    frame = cross_tables.cross_frame("audio-probes", sel)
     methods = set(frame["method"])
     assert "MFCC + SVM (no learning)" in methods and "L3-Net audio, conv4 (frozen)" in methods
     mfcc = frame[(frame["task"] == "ESC-50") & frame["method"].str.startswith("MFCC")].iloc[0]
     assert mfcc["ours"] == "45.0 % (1 seed, no CI)" and mfcc["paper"] == "39.6 %"
-    html = scorecard.cross_table_html("audio-probes", sel)
+    html = cross_tables.cross_table_html("audio-probes", sel)
     assert "ESC-10" in html and 'href="01_l3.html"' in html
-    assert "no merged chapter declares" in scorecard.cross_table_html("sync", sel) or (
-        not scorecard.cross_frame("sync", sel).empty
+    assert "no merged chapter declares" in cross_tables.cross_table_html("sync", sel) or (
+        not cross_tables.cross_frame("sync", sel).empty
     )
     with pytest.raises(ConfigError, match="unknown cross-paper table"):
-        scorecard.cross_rows("video-probes")
+        cross_tables.cross_rows("video-probes")
 
 
 def test_a_chapter_declaring_an_unknown_cross_table_is_named(monkeypatch):
@@ -171,4 +171,4 @@ def test_a_chapter_declaring_an_unknown_cross_table_is_named(monkeypatch):
     with pytest.raises(
         ConfigError, match=r"chapters/l3.py: CROSS names unknown tables audio-probe"
     ):
-        scorecard.cross_rows("audio-probes")
+        cross_tables.cross_rows("audio-probes")

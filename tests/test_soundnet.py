@@ -7,9 +7,9 @@ import torch
 
 from avlib.chapters import soundnet as chapter
 from avlib.data.encode import write_audio
-from avlib.data.samplers import CropSampler
+from avlib.data.samplers.crops import CropSampler
 from avlib.errors import ConfigError
-from avlib.experiments import RunContext
+from avlib.experiments import RunContext, soundnet_baselines, soundnet_teachers
 from avlib.experiments import soundnet as ex
 from avlib.models import build, get_config
 from avlib.models.soundnet import ImageTeacher, load_weights, output_length, teacher_config
@@ -75,11 +75,11 @@ def test_teacher_loads_a_torchvision_state_dict_from_disk(tmp_path):
     torch.save(saved.state_dict(), path)
     teacher = build("soundnet-teacher", "smoke", n_classes=7, weights=str(path))
     assert torch.equal(teacher.net.fc.weight, saved.fc.weight)
-    assert ex._classes_in(str(path)) == 7
-    assert ex.teacher_weights(None) == {}
+    assert soundnet_teachers._classes_in(str(path)) == 7
+    assert soundnet_teachers.teacher_weights(None) == {}
     (tmp_path / "soundnet_teachers").mkdir()
     path.rename(tmp_path / "soundnet_teachers" / "objects.pt")
-    assert ex.teacher_weights(tmp_path) == {
+    assert soundnet_teachers.teacher_weights(tmp_path) == {
         "objects": str(tmp_path / "soundnet_teachers" / "objects.pt")
     }
     with pytest.raises(ConfigError, match="not found"):
@@ -91,8 +91,8 @@ def test_teacher_loads_a_torchvision_state_dict_from_disk(tmp_path):
 
 def test_soft_targets_soften_with_the_temperature():
     logits = {"scenes": torch.tensor([[4.0, 0.0, 0.0]])}
-    cold = ex.soft_targets(logits, 1.0)["scenes"]
-    warm = ex.soft_targets(logits, 4.0)["scenes"]
+    cold = soundnet_teachers.soft_targets(logits, 1.0)["scenes"]
+    warm = soundnet_teachers.soft_targets(logits, 4.0)["scenes"]
     assert torch.allclose(cold.sum(-1), torch.ones(1)) and warm[0, 0] < cold[0, 0]
     assert warm[0, 0] == pytest.approx(np.exp(1) / (np.exp(1) + 2), rel=1e-5)
 
@@ -240,4 +240,4 @@ def test_majority_agreement_is_the_most_frequent_teacher_class_share():
 
 def test_from_scratch_runs_rotate_over_the_folds():
     folds = [1, 2, 3, 4, 5, 1, 2]
-    assert [ex.heldout_fold(s, folds) for s in range(6)] == [1, 2, 3, 4, 5, 1]
+    assert [soundnet_baselines.heldout_fold(s, folds) for s in range(6)] == [1, 2, 3, 4, 5, 1]

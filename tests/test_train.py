@@ -14,18 +14,12 @@ import torch
 from torch import nn
 
 from avlib.checkpoint import load_checkpoint, seed_everything
+from avlib.device import amp_enabled, channels_last_enabled, to_channels_last, to_device
 from avlib.distributed import RankStride
 from avlib.errors import ConfigError, TrainingError
 from avlib.experiments.toy import ToyAVCData, ToyAVCNet, config
 from avlib.losses import CrossEntropyLoss
-from avlib.train import (
-    TrainConfig,
-    amp_enabled,
-    channels_last_enabled,
-    to_channels_last,
-    to_device,
-    train,
-)
+from avlib.train import TrainConfig, train
 
 TESTS = Path(__file__).resolve().parent
 
@@ -326,7 +320,8 @@ def test_torchrun_two_processes_match_the_single_process_loss_curve(tmp_path):
 def test_cosine_with_warmup_rises_linearly_then_decays_to_zero():
     import math as _m
 
-    from avlib.train import TrainConfig, _scheduler
+    from avlib.optim import _scheduler
+    from avlib.train import TrainConfig
 
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=1.0)

@@ -298,12 +298,14 @@ def test_lrs2_main_utterances_are_long_enough_for_the_sync_protocol(smoke_world)
 
 def test_mouth_peak_moves_with_a_known_audio_offset(tmp_path):
     from avlib.data.encode import write_video
-    from avlib.data.world import compose
+    from avlib.data.world import compose_talking
     from avlib.data.world.common import rng_for
     from avlib.data.world.layouts import speaker_for
 
     words = ["MONEY", "PAPER", "FAMILY", "SUMMER", "WATER", "POLICE"]
-    clip = compose.talking_clip(rng_for(3, "test"), SMOKE, speaker_for(3, 0), words, offset_s=0.2)
+    clip = compose_talking.talking_clip(
+        rng_for(3, "test"), SMOKE, speaker_for(3, 0), words, offset_s=0.2
+    )
     write_video(tmp_path / "late.mp4", clip.frames, 25, clip.audio, SMOKE.sr)
     frames, audio, sr, fps = decode_mp4(tmp_path / "late.mp4")
     tracks = mouth_tracks(frames, clip.truth["boxes"], audio, sr, fps)

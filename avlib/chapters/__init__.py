@@ -13,7 +13,7 @@
 - ``EXPERIMENTS``, ``TABLES`` (rows of 'paper vs ours'), ``HEADLINES`` (numbers
   the prose quotes) and readings: functions that turn results into words;
 - optionally ``CROSS`` (its lines of the scorecard's cross-paper tables,
-  :mod:`avlib.scorecard`) and ``DATA`` (the real data sets its runs read, by
+  :mod:`avlib.cross_tables`) and ``DATA`` (the real data sets its runs read, by
   the world's directory names, for the "Run it on real data" page).
 
 Chapters are discovered like experiments: a new paper only adds its file.

@@ -361,7 +361,7 @@ class CrossRow:
     """One line of a cross-paper table (the scorecard's): one method on one task.
 
     A chapter module declares its lines in ``CROSS = {table: [CrossRow, ...]}``
-    (tables: ``audio-probes``, ``sync``; see :mod:`avlib.scorecard`), so a
+    (tables: ``audio-probes``, ``sync``; see :mod:`avlib.cross_tables`), so a
     chapter's rows appear there once it is merged.
     """
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from avlib.data.cache import ClipArrays
-from avlib.data.samplers import KINDS, PairSampler, Windows
+from avlib.data.samplers.base import KINDS, PairSampler, Windows
 from avlib.errors import ConfigError
 
 
@@ -214,7 +214,7 @@ class EmbeddingBatches(Batches):
 class CandidateStripBatches(Batches):
     """Offset candidates as positions in whole-clip audio strips, for fully convolutional streams.
 
-    For an :class:`~avlib.data.samplers.OffsetCandidatesSampler`: ``audio`` (C, S)
+    For an :class:`~avlib.data.samplers.candidates.OffsetCandidatesSampler`: ``audio`` (C, S)
     is the whole waveform of each of the C clips the batch's windows come from,
     ``audio_strip`` (B,) the strip a sample's candidates lie in,
     ``audio_position`` (B, N) the first frame of each candidate's audio window

@@ -8,7 +8,7 @@ trains its model (``avlib/models/attention.py``) on the AudioSet analogue's
 speech clips (train split; every ``val_every``-th clip held out for the
 learning curve): a window of ``n_chunks`` chunks of video with its own audio
 (in sync) or with the audio of the same clip at least ``min_shift_s`` away
-(not in sync, :class:`~avlib.data.samplers.ShiftedNegativeSampler`). Then, on
+(not in sync, :class:`~avlib.data.samplers.shifts.ShiftedNegativeSampler`). Then, on
 fixed pairs of the same kind:
 
 - sync accuracy on the speech test clips, and on impact clips (a domain never
@@ -43,7 +43,7 @@ from avlib.data.cache import ClipArrays
 from avlib.data.datasets import Batches
 from avlib.data.index import DataIndex
 from avlib.data.layouts import open_dataset
-from avlib.data.samplers import ShiftedNegativeSampler
+from avlib.data.samplers.shifts import ShiftedNegativeSampler
 from avlib.errors import ConfigError, LayoutError
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import (

@@ -12,7 +12,7 @@ from torch import nn
 from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import Batches
 from avlib.data.index import DataIndex
-from avlib.data.samplers import PairSampler
+from avlib.data.samplers.base import PairSampler
 from avlib.errors import ConfigError, DataError
 from avlib.experiments import RunContext
 from avlib.train import TrainConfig

@@ -46,7 +46,7 @@ from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import Batches, EmbeddingBatches, clip_batches
 from avlib.data.layouts import open_dataset
 from avlib.data.media import probe
-from avlib.data.samplers import AVCSampler
+from avlib.data.samplers.correspondence import AVCSampler
 from avlib.errors import LayoutError
 from avlib.eval.embeddings import cluster_scores
 from avlib.eval.localisation import (

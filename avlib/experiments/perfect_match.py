@@ -39,13 +39,14 @@ import torch
 from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import CandidateStripBatches, ClipSampler, EmbeddingBatches, clip_batches
 from avlib.data.layouts import find_datasets, open_dataset
-from avlib.data.samplers import OffsetCandidatesSampler
+from avlib.data.samplers.candidates import OffsetCandidatesSampler
 from avlib.eval.sync import collapse_check, context_distances, predict_offsets, sync_offset
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import accuracy, data_record, train_config
 from avlib.losses import ContrastiveLoss, CrossEntropyLoss, MultiWayLoss
 from avlib.models import build, get_config
-from avlib.models.sync import WINDOW, CandidatePairs, audio_window_frames
+from avlib.models.sync import CandidatePairs, audio_window_frames
+from avlib.models.sync_streams import WINDOW
 from avlib.sync_offset import model_path, save_model
 from avlib.train import train
 

@@ -2,7 +2,8 @@
 
 Two image teachers label the frames of the unlabelled Flickr-SoundNet analogue
 (objects: trained on the ImageNet analogue, scenes: on the Places analogue; or
-torchvision weights found on disk, :func:`teacher_weights`). They are trained
+torchvision weights found on disk,
+:func:`~avlib.experiments.soundnet_teachers.teacher_weights`). They are trained
 once per profile and data (seed ``Setup.teacher_seed``) and shared by every
 student seed, as the paper's students all learnt from the same two networks;
 each frame's teacher outputs are computed once per clip and run, and a
@@ -27,6 +28,8 @@ under results/<profile>/soundnet/:
   convolutional autoencoder trained on the Flickr clips' audio, probed as the
   students.
 
+The last two are in :mod:`avlib.experiments.soundnet_baselines`.
+
 Deviations: windows of ``clip_s`` (1 s at quick) instead of 20 s crops; one
 output distribution per window, matched to the mean of its frames' teacher
 distributions; the teachers are small torchvision nets trained on the world's
@@ -37,37 +40,38 @@ probes' time pooling and PCA are ours.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from avlib.data.cache import ClipArrays, DecodedCache
-from avlib.data.datasets import Batches, clip_batches
+from avlib.data.cache import ClipArrays
+from avlib.data.datasets import Batches
 from avlib.data.layouts import open_dataset
 from avlib.data.readers import esc10
-from avlib.data.samplers import CropSampler, Windows
-from avlib.errors import LayoutError
-from avlib.eval.calibration import esc_mfcc_svm
+from avlib.data.samplers.base import Windows
+from avlib.data.samplers.crops import CropSampler
 from avlib.eval.probes import extract_features, fold_probe, sliding_windows
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import (
-    accuracy,
     data_record,
     load_audio_clips,
     load_clips,
     split_by_position,
     train_config,
 )
-from avlib.losses import CrossEntropyLoss
+from avlib.experiments.soundnet_teachers import (
+    TEACHERS,
+    frame_features,
+    frame_logits,
+    soft_targets,
+    teachers,
+)
 from avlib.models import build, get_config
-from avlib.results import digest
 from avlib.train import TrainResult, train
 
 PAPER = "soundnet"
 EXPERIMENTS = ("soundnet-student", "soundnet-ablations", "soundnet-scratch", "soundnet-baselines")
-TEACHERS = {"objects": "imagenet", "scenes": "places"}  # head -> the image data set it learns
 ABLATIONS = {  # run name -> (model, overrides): the paper's loss, teacher and depth ablations
     "l2": ("soundnet", {"loss": "l2"}),
     "objects": ("soundnet", {"heads": ("objects",)}),
@@ -221,115 +225,6 @@ def _fixed_crops(arrays: ClipArrays, fps: int, clip_s: float, probs=None, labels
     data.sampler.windows = lambda epoch=None: fixed  # the same windows at every epoch
     data.sampler.set_epoch(0)
     return data
-
-
-# --- teachers -----------------------------------------------------------------------------------
-
-
-def teacher_weights(data_root: Path | None) -> dict[str, str]:
-    """{head: path} of torchvision state dicts found on disk: ``<data_root>/soundnet_teachers/
-    objects.pt`` and ``scenes.pt`` (a real ImageNet and a Places network); none for the world."""
-    if data_root is None:
-        return {}
-    folder = Path(data_root) / "soundnet_teachers"
-    return {h: str(folder / f"{h}.pt") for h in TEACHERS if (folder / f"{h}.pt").is_file()}
-
-
-def _classes_in(path: str) -> int:
-    """The class count of a classifier state dict (its last 2-D weight's rows)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state = state.get("state_dict", state)
-    last = [v for k, v in state.items() if k.endswith("weight") and v.dim() == 2][-1]
-    return int(last.shape[0])
-
-
-def _train_teacher(ctx: RunContext, head: str, setup: Setup, weights: str | None):
-    """One teacher: trained on its image set (once per profile and data: a shared checkpoint), or
-    loaded from ``weights``; returns (model, held-out top-1 or None, TrainResult or None)."""
-    cfg = get_config("soundnet-teacher", ctx.profile)
-    try:
-        images = open_dataset(ctx.dataset("imagefolder", TEACHERS[head]))
-    except LayoutError:
-        if weights is None:
-            raise
-        images = None
-    splits = [] if images is None else [
-        DecodedCache().load(images.subset(split=s), size=cfg.frame_size, progress=ctx.progress)
-        for s in ("train", "val")
-    ]  # fmt: skip
-    if weights is not None:
-        model = build(
-            "soundnet-teacher", ctx.profile, weights=weights, n_classes=_classes_in(weights)
-        )
-        acc = accuracy(model, clip_batches(splits[1], 128), ctx.device) if splits else None
-        return model.to(ctx.device).eval(), acc, None, splits
-    train_a, val_a = splits
-    model = build("soundnet-teacher", ctx.profile, n_classes=len(train_a.classes))
-    own = {k: getattr(setup, k) for k in ("teacher_steps", "teacher_seed", "warmup")}
-    key = digest({"config": asdict(model.cfg), "setup": own, "classes": train_a.classes,
-                  "items": [i.rel for i in train_a.items], "profile": ctx.profile})  # fmt: skip
-    data = clip_batches(train_a, cfg.batch_size, shuffle=True, seed=setup.teacher_seed,
-                        drop_last=True)  # fmt: skip
-    steps = setup.teacher_steps
-    tc = train_config(ctx, f"teacher-{head}", steps, len(data), lr=cfg.lr,
-                      weight_decay=cfg.weight_decay, scheduler="cosine",
-                      warmup_steps=round(setup.warmup * steps))  # fmt: skip
-    shared = ctx.run_dir.parent.parent / "teachers" / f"{head}-{key}"
-    tc = tc.__class__(**{**asdict(tc), "seed": setup.teacher_seed, "resume": True,
-                         "checkpoint_dir": str(shared), "metrics_path": str(shared / "metrics.jsonl")})  # fmt: skip
-    val = clip_batches(val_a, 128)
-    result = train(model, CrossEntropyLoss(), data, tc, val_data=val,
-                   val_fn=lambda m, b: {"acc": accuracy(m, b, ctx.device)})  # fmt: skip
-    return model.eval(), accuracy(model, val, ctx.device), result, splits
-
-
-def teachers(ctx: RunContext, setup: Setup):
-    """Both teachers: {head: model}, metrics (held-out top-1), {name: TrainResult}, data."""
-    weights = teacher_weights(ctx.data_root)
-    models, metrics, runs, data = {}, {}, {}, {}
-    for head, name in TEACHERS.items():
-        model, acc, result, splits = _train_teacher(ctx, head, setup, weights.get(head))
-        models[head] = model
-        if acc is not None:
-            metrics[f"teacher_{head}_acc"] = acc
-        if result is not None:
-            runs[f"teacher-{head}"] = result
-        if splits:
-            data.update({f"{name}_train": splits[0], f"{name}_val": splits[1]})
-    return models, metrics, runs, data
-
-
-@torch.no_grad()
-def frame_logits(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> torch.Tensor:
-    """The teacher's logits for every cached frame of every clip, once: (N, T, K)."""
-    teacher.eval()
-    n, t = arrays.frames.shape[:2]
-    flat = []
-    for c in range(0, n, max(1, batch // t)):
-        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + max(1, batch // t)]))
-        b = frames.shape[0]
-        video = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
-        flat.append(teacher({"video": video.to(device)})["logits"].float().cpu().view(b, t, -1))
-    return torch.cat(flat)
-
-
-@torch.no_grad()
-def frame_features(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> np.ndarray:
-    """The teacher's penultimate features averaged over each clip's frames: (N, D)."""
-    teacher.eval()
-    n, t = arrays.frames.shape[:2]
-    out = []
-    for c in range(0, n, max(1, batch // t)):
-        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + max(1, batch // t)]))
-        b = frames.shape[0]
-        video = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
-        out.append(teacher.embed_video(video.to(device)).cpu().view(b, t, -1).mean(dim=1))
-    return torch.cat(out).numpy()
-
-
-def soft_targets(logits: dict[str, torch.Tensor], temperature: float) -> dict[str, torch.Tensor]:
-    """Per frame: the teachers' distributions softened by ``temperature``."""
-    return {h: F.softmax(x / temperature, dim=-1) for h, x in logits.items()}
 
 
 # --- students -----------------------------------------------------------------------------------
@@ -540,104 +435,3 @@ def soundnet_ablations(ctx: RunContext) -> RunOutput:
         metrics[f"esc50_acc_{name}"] = layers[f"esc50_{name}_acc_{best}"]
     data["esc50"] = esc
     return RunOutput(metrics, runs, {}, {}, data_record(**data))
-
-
-def heldout_fold(seed: int, folds) -> int:
-    """The ESC-50 fold a from-scratch run of ``seed`` tests on: the seeds rotate over the folds."""
-    folds = sorted(set(folds))
-    return folds[seed % len(folds)]
-
-
-@torch.no_grad()
-def _clip_accuracy(model, arrays: ClipArrays, clip_s: float, setup: Setup, device: str) -> float:
-    """Accuracy of a classifier whose clip decision is the mean of its windows' logits."""
-    model.eval()
-    win, hop = round(clip_s * arrays.sr), round(setup.window_hop_s * arrays.sr)
-    windows, owner = sliding_windows(
-        torch.from_numpy(arrays.waveform(np.arange(len(arrays)))), win, hop
-    )
-    logits = torch.cat([model({"audio": w.to(device)})["logits"].cpu() for w in windows.split(256)])
-    mean = torch.zeros(len(arrays), logits.shape[1]).index_add_(0, torch.from_numpy(owner), logits)
-    return float((mean.argmax(1).numpy() == arrays.labels).mean())
-
-
-def _subset(arrays: ClipArrays, rows: np.ndarray) -> ClipArrays:
-    """The clips ``rows`` (bool mask) of ``arrays``."""
-    idx = np.flatnonzero(rows)
-    return ClipArrays(**{**arrays.__dict__, "items": [arrays.items[i] for i in idx],
-                         "labels": arrays.labels[idx], "audio": arrays.audio.__class__(
-                             arrays.audio.table, arrays.audio.rows[idx]),
-                         "audio_scale": arrays.audio_scale[idx]})  # fmt: skip
-
-
-@register("soundnet-scratch", paper=PAPER, config=_config(_STUDENT, ("soundnet5", {})))
-def soundnet_scratch(ctx: RunContext) -> RunOutput:
-    """The 8- and 5-layer nets trained from scratch on ESC-50's labels, tested on one fold."""
-    setup = SETUPS[ctx.profile]
-    sr = get_config("soundnet", ctx.profile).sr
-    esc = _audio(ctx, "esc50", setup.esc_s, sr)
-    folds = np.array([i.fold for i in esc.items])
-    fold = heldout_fold(ctx.seed, folds)
-    train_a, test_a = _subset(esc, folds != fold), _subset(esc, folds == fold)
-    metrics, runs = {"heldout_fold": fold}, {}
-    for name, model_name in (("eight", "soundnet"), ("five", "soundnet5")):
-        model = build(model_name, ctx.profile, n_classes=len(esc.classes))
-        cfg = model.cfg
-        data = _crops(train_a, setup.fps, cfg.clip_s, cfg.batch_size,
-                      setup.epoch_steps * cfg.batch_size, ctx.seed, labels=train_a.labels)  # fmt: skip
-        val = _fixed_crops(test_a, setup.fps, cfg.clip_s, labels=test_a.labels)
-        steps = setup.scratch_steps
-        tc = train_config(ctx, name, steps, len(data), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                          scheduler="cosine", warmup_steps=round(setup.warmup * steps))  # fmt: skip
-        runs[name] = train(model, model.loss_fn(), data, tc, val_data=val,
-                           val_fn=lambda m, b: {"acc": accuracy(m, b, ctx.device)})  # fmt: skip
-        metrics[f"esc50_acc_scratch_{name}"] = _clip_accuracy(model, test_a, cfg.clip_s, setup,
-                                                              ctx.device)  # fmt: skip
-        metrics[f"gain_last_quarter_{name}"] = _curve_gain(runs[name])
-    return RunOutput(metrics, runs, {}, {}, data_record(esc50=esc))
-
-
-@torch.no_grad()
-def _reconstruction(model, batches, device: str) -> dict[str, float]:
-    model.eval()
-    total, n = 0.0, 0
-    for batch in batches:
-        out = model({"audio": batch["audio"].to(device)})
-        total += float((out["reconstruction"] - out["target"]).pow(2).mean()) * len(batch["audio"])
-        n += len(batch["audio"])
-    return {"mse": total / n}
-
-
-@register("soundnet-baselines", paper=PAPER, config=_config(("soundnet-autoencoder", {}), _STUDENT))
-def soundnet_baselines(ctx: RunContext) -> RunOutput:
-    """MFCC + linear SVM, and a convolutional autoencoder's features, on ESC-50."""
-    setup = SETUPS[ctx.profile]
-    model = build("soundnet-autoencoder", ctx.profile)
-    cfg = model.cfg
-    index = open_dataset(ctx.dataset("flickr_soundnet"))
-    flickr = [load_audio_clips(i, dur_s=setup.flickr_s, sr=cfg.sr, progress=ctx.progress)
-              for i in split_by_position(index, setup.val_every)]  # fmt: skip
-    data = _crops(flickr[0], setup.fps, cfg.clip_s, cfg.batch_size,
-                  setup.epoch_steps * cfg.batch_size, ctx.seed)  # fmt: skip
-    val = _fixed_crops(flickr[1], setup.fps, cfg.clip_s)
-    steps = setup.autoencoder_steps
-    tc = train_config(ctx, "autoencoder", steps, len(data), lr=cfg.lr,
-                      weight_decay=cfg.weight_decay, scheduler="cosine",
-                      warmup_steps=round(setup.warmup * steps))  # fmt: skip
-    from avlib.losses import ReconstructionLoss
-
-    result = train(model, ReconstructionLoss(), data, tc, val_data=val,
-                   val_fn=lambda m, b: _reconstruction(m, b, ctx.device))  # fmt: skip
-    esc = _audio(ctx, "esc50", setup.esc_s, cfg.sr)
-    layers, best, _, _ = layer_probes(model, esc, setup, ctx.device, prefix="esc50_autoencoder")
-    metrics = {
-        **layers,
-        "esc50_acc_autoencoder": layers[f"esc50_autoencoder_acc_{best}"],
-        "autoencoder_mse": _reconstruction(model, val, ctx.device)["mse"],
-        "autoencoder_mse_first": result.history[0]["val_mse"],
-        "esc50_acc_mfcc": float(
-            esc_mfcc_svm(ctx.dataset("esc50"), seed=ctx.seed)["accuracy"].mean()
-        ),
-    }
-    data_rec = data_record(esc50=esc, flickr_train=flickr[0], flickr_val=flickr[1])
-    return RunOutput(metrics, {"autoencoder": result}, {}, {}, data_rec)

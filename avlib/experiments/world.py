@@ -24,7 +24,7 @@ import torch
 from avlib.data.cache import ClipArrays
 from avlib.data.datasets import Batches, ClipSampler, clip_batches
 from avlib.data.layouts import open_dataset
-from avlib.data.samplers import Windows
+from avlib.data.samplers.base import Windows
 from avlib.eval import calibration
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import accuracy, data_record, load_audio_clips, train_config

@@ -7,26 +7,22 @@ the scene's ambient bed at a preset SNR, white noise, and camera shake.
 Correspondence and synchrony therefore need the right region and the right
 time: the background tells the scene, not the object; a moving object is
 not necessarily the sounding one; not every sound has a visible source.
+Besides :func:`scene_clip` this module holds the other scene-level media
+(:func:`object_image`, :func:`esc_recording`, :func:`dcase_clip`) and the
+mixing, camera and truth helpers (``_mix``, ``_frame_boxes``,
+``_chunk_truth``) that :mod:`~avlib.data.world.compose_talking` and
+:mod:`~avlib.data.world.compose_actions` share.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from avlib.data.world import actions, faces, scenes, sounds, speech, visuals
+from avlib.data.world import scenes, sounds, visuals
 from avlib.data.world.common import Clip, db_gain, finish_audio, frame_rms, rms, smooth_noise
 from avlib.data.world.presets import WorldPreset
-from avlib.data.world.synth import kind_modal
 
 PAD_FRAC = 0.06  # camera shake margin, fraction of the frame side
-
-IMPACT_MATERIALS = {  # AudioSet display name -> modal parameters (base Hz range, ratios, decay s)
-    "Knock": ((250, 500), (1.0, 2.4, 4.1), 0.03),
-    "Thump, thud": ((60, 130), (1.0, 1.7), 0.06),
-    "Clang": ((600, 1500), (1.0, 2.76, 5.4, 8.9), 0.5),
-    "Tap": ((1500, 3500), (1.0, 2.1), 0.01),
-    "Bang": ((100, 300), (1.0, 1.5, 2.3), 0.12),
-}
 
 
 def _mix(
@@ -77,6 +73,27 @@ def _frame_boxes(alphas: list[np.ndarray]) -> list[list]:
         [b[t] for b in per_object if b[t] is not None]
         for t in range(len(alphas[0]) if alphas else 0)
     ]
+
+
+def _chunk_truth(
+    n_frames: int, fps: int, chunk_s: float, events: list[int], boxes: list[list | None]
+) -> dict:
+    """Per-chunk truth: whether each chunk of ``chunk_s`` holds the event, and the box (union
+    over the chunk's frames of ``boxes``, one per frame, None where the event is not seen)."""
+    n_chunks = int(round(n_frames / fps / chunk_s))
+    chunk_boxes = []
+    for c in range(n_chunks):
+        frames = range(
+            int(round(c * chunk_s * fps)), min(n_frames, int(round((c + 1) * chunk_s * fps)))
+        )
+        seen = np.array([boxes[t] for t in frames if c in events and boxes[t] is not None])
+        box = [*seen[:, :2].min(0), *seen[:, 2:].max(0)] if len(seen) else None
+        chunk_boxes.append(None if box is None else [round(float(v), 4) for v in box])
+    return {
+        "chunk_s": chunk_s,
+        "chunk_events": [c in events for c in range(n_chunks)],
+        "chunk_boxes": chunk_boxes,
+    }
 
 
 def scene_clip(
@@ -243,283 +260,3 @@ def dcase_clip(rng: np.random.Generator, preset: WorldPreset, scene: str) -> Cli
         rms(stereo), 1.0, rng.uniform(*preset.noise_snr_db)
     )
     return Clip(finish_audio(stereo, rng), None, {"labels": [scene], "scene": scene})
-
-
-def talking_clip(
-    rng: np.random.Generator,
-    preset: WorldPreset,
-    speaker: speech.Speaker,
-    words: list[str],
-    duration: float | None = None,
-    center_word: int | None = None,
-    offset_s: float = 0.0,
-    min_duration: float = 0.0,
-) -> Clip:
-    """A talking face saying ``words``; audio delayed by ``offset_s`` (positive: audio late).
-
-    With ``duration`` and ``center_word`` the clip is cut around that word's
-    middle (LRW); otherwise it spans the utterance with short margins (LRS2),
-    and at least ``min_duration`` seconds. Word, phone and mouth times in the
-    truth are in video time.
-    """
-    fps, sr = preset.fps, preset.sr
-    word_times, phone_times = speech.align(words, speaker, rng, start=rng.uniform(0.15, 0.35))
-    if duration is None:
-        duration = max(phone_times[-1][2] + rng.uniform(0.15, 0.35), min_duration)
-    else:
-        w0, w1 = word_times[center_word][1:]
-        shift = duration / 2 - (w0 + w1) / 2
-        word_times = [(w, round(a + shift, 4), round(b + shift, 4)) for w, a, b in word_times]
-        phone_times = [(p, round(a + shift, 4), round(b + shift, 4)) for p, a, b in phone_times]
-    n_frames = int(round(duration * fps))
-    duration = n_frames / fps
-    n = int(round(duration * sr))
-    lag = int(round(offset_s * sr))
-    heard = [(p, a + lag / sr, b + lag / sr) for p, a, b in phone_times]
-    voice = speech.synthesize(heard, speaker, duration, sr, rng)
-    room = scenes.ambient_excerpt(
-        str(rng.choice(("office", "restaurant", "quietstreet", "supermarket"))), rng, n, sr
-    )
-    mix, bed_db, noise_db = _mix(rng, preset, voice, room, preset.speech_snr_db)
-    mouth = speech.viseme_track(phone_times, n_frames, fps)
-    frames, mouth_boxes, face_boxes = faces.render_face(speaker, mouth, preset.size, rng)
-    visible = lambda a, b: b > 0 and a < duration  # noqa: E731
-    truth = {
-        "labels": [w for w, a, b in word_times if visible(a, b)],
-        "speaker": speaker.id,
-        "boxes": [[b] for b in mouth_boxes],
-        "face_boxes": face_boxes,
-        "words": [[w, a, b] for w, a, b in word_times if visible(a, b)],
-        "phones": [[p, a, b] for p, a, b in phone_times if visible(a, b)],
-        "visemes": np.round(mouth, 3).tolist(),
-        "events_s": [round(a, 4) for w, a, b in word_times if 0 <= a < duration],
-        "offset_s": round(lag / sr, 6),
-        "bed_snr_db": bed_db,
-        "noise_snr_db": noise_db,
-    }
-    return Clip(finish_audio(mix, rng), frames, truth)
-
-
-def action_clip(
-    rng: np.random.Generator,
-    preset: WorldPreset,
-    action: str,
-    group: dict,
-    distractor: bool = False,
-    duration: float | None = None,
-) -> Clip:
-    """An actor (the group's look) performing ``action`` in the group's scene, with the action's
-    sound; ``distractor`` adds a silent second object moving to events of its own (HMDB)."""
-    size, fps, sr = preset.size, preset.fps, preset.sr
-    n_frames = int(round((duration or preset.ucf_clip_s) * fps))
-    tracks, audio, events = actions.render_action(
-        action, rng, n_frames, fps, size, sr, group["speed"], group["pitch"]
-    )
-    canvas = np.repeat(scenes.background(group["scene"], rng, size)[None], n_frames, 0)
-    other = None
-    if distractor:
-        onsets, env = visuals.random_events(rng, n_frames, fps)
-        motion = str(rng.choice(visuals.MOTIONS))
-        other = (
-            visuals.random_look(rng),
-            visuals.motion_tracks(
-                rng, motion, n_frames, fps, size, onsets, env, radius_frac=(0.08, 0.13)
-            ),
-        )
-        t = other[1]
-        visuals.draw_object(
-            canvas, other[0], visuals.object_colours(other[0], rng), t["cx"], t["cy"],
-            t["radius"], t["angle"],
-        )  # fmt: skip
-    look = sounds.Look(*group["look"])
-    alpha = visuals.draw_object(
-        canvas,
-        look,
-        visuals.object_colours(look, rng),
-        tracks["cx"],
-        tracks["cy"],
-        tracks["radius"],
-        tracks["angle"],
-    )
-    bed = scenes.ambient_excerpt(group["scene"], rng, len(audio), sr)
-    mix, bed_db, noise_db = _mix(rng, preset, audio, bed, preset.bed_snr_db)
-    truth = {
-        "labels": [action],
-        "scene": group["scene"],
-        "boxes": _frame_boxes([alpha]),
-        "events_s": [float(e) for e in events],
-        "offset_s": 0.0,
-        "bed_snr_db": bed_db,
-        "noise_snr_db": noise_db,
-        **({"distractor": True} if distractor else {}),
-    }
-    return Clip(finish_audio(mix, rng), (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8), truth)
-
-
-def _chunk_truth(
-    n_frames: int, fps: int, chunk_s: float, events: list[int], boxes: list[list | None]
-) -> dict:
-    """Per-chunk truth: whether each chunk of ``chunk_s`` holds the event, and the box (union
-    over the chunk's frames of ``boxes``, one per frame, None where the event is not seen)."""
-    n_chunks = int(round(n_frames / fps / chunk_s))
-    chunk_boxes = []
-    for c in range(n_chunks):
-        frames = range(
-            int(round(c * chunk_s * fps)), min(n_frames, int(round((c + 1) * chunk_s * fps)))
-        )
-        seen = np.array([boxes[t] for t in frames if c in events and boxes[t] is not None])
-        box = [*seen[:, :2].min(0), *seen[:, 2:].max(0)] if len(seen) else None
-        chunk_boxes.append(None if box is None else [round(float(v), 4) for v in box])
-    return {
-        "chunk_s": chunk_s,
-        "chunk_events": [c in events for c in range(n_chunks)],
-        "chunk_boxes": chunk_boxes,
-    }
-
-
-def _fill_speech(rng, speaker: speech.Speaker, t0: float, t1: float) -> tuple[list, list]:
-    """Random whole words spoken from ``t0``, each ending before ``t1``: (word times, phone times)."""
-    words, phones, t = [], [], t0
-    for _ in range(16):  # a word that does not fit is skipped; stop once too little room is left
-        if t1 - t < 0.2:
-            break
-        wt, pt = speech.align([str(rng.choice(list(speech.WORDS)))], speaker, rng, start=t)
-        if pt[-1][2] > t1:
-            continue
-        words += wt
-        phones += pt
-        t = pt[-1][2] + (rng.uniform(0.02, 0.12) if rng.random() < 0.7 else rng.uniform(0.15, 0.3))
-    return words, phones
-
-
-def chunked_talking_clip(
-    rng: np.random.Generator,
-    preset: WorldPreset,
-    speaker: speech.Speaker,
-    duration: float,
-    chunk_s: float,
-    events: list[int],
-) -> Clip:
-    """A talking face that speaks in the chunks ``events`` only (AudioSet speech for the
-    attention paper): silent, mouth at rest, in the others, under the same room ambience."""
-    fps, sr = preset.fps, preset.sr
-    n_frames = int(round(duration * fps))
-    n = int(round(duration * sr))
-    word_times, phone_times = [], []
-    runs = np.split(np.asarray(events), np.flatnonzero(np.diff(events) > 1) + 1)
-    for run in runs:  # consecutive event chunks hold one utterance
-        t0 = run[0] * chunk_s + rng.uniform(0.03, 0.12)
-        wt, pt = _fill_speech(rng, speaker, t0, (run[-1] + 1) * chunk_s - 0.05)
-        word_times += wt
-        phone_times += pt
-    voice = speech.synthesize(phone_times, speaker, duration, sr, rng)
-    room = scenes.ambient_excerpt(
-        str(rng.choice(("office", "restaurant", "quietstreet", "supermarket"))), rng, n, sr
-    )
-    mix, bed_db, noise_db = _mix(rng, preset, voice, room, preset.speech_snr_db)
-    mouth = speech.viseme_track(phone_times, n_frames, fps)
-    frames, mouth_boxes, face_boxes = faces.render_face(speaker, mouth, preset.size, rng)
-    truth = {
-        "labels": [w for w, _, _ in word_times],
-        "speaker": speaker.id,
-        "boxes": [[b] for b in mouth_boxes],
-        "face_boxes": face_boxes,
-        "words": [[w, a, b] for w, a, b in word_times],
-        "phones": [[p, a, b] for p, a, b in phone_times],
-        "visemes": np.round(mouth, 3).tolist(),
-        "events_s": [round(a, 4) for _, a, _ in word_times],
-        "offset_s": 0.0,
-        "bed_snr_db": bed_db,
-        "noise_snr_db": noise_db,
-        **_chunk_truth(n_frames, fps, chunk_s, events, mouth_boxes),
-    }
-    return Clip(finish_audio(mix, rng), frames, truth)
-
-
-def _impact_onsets(rng: np.random.Generator, chunk_s: float, events: list[int]) -> np.ndarray:
-    """One or two contacts in each event chunk, at least 0.25 s apart."""
-    onsets = []
-    for c in events:
-        times = np.sort(rng.uniform(c * chunk_s + 0.1, (c + 1) * chunk_s - 0.1, rng.integers(1, 3)))
-        onsets += times[np.concatenate([[True], np.diff(times) > 0.25])].tolist()
-    return np.asarray(onsets)
-
-
-def impact_clip(
-    rng: np.random.Generator,
-    preset: WorldPreset,
-    material: str,
-    duration: float,
-    chunk_s: float,
-    events: list[int],
-) -> Clip:
-    """An object striking a surface (bouncing or swung) in the chunks ``events`` only: an impact
-    sound at every contact (AudioSet impacts); silent elsewhere, under the scene's ambience."""
-    size, fps, sr = preset.size, preset.fps, preset.sr
-    n_frames, n = int(round(duration * fps)), int(round(duration * sr))
-    (f_lo, f_hi), ratios, decay = IMPACT_MATERIALS[material]
-    f = float(np.exp(rng.uniform(np.log(f_lo), np.log(f_hi))))
-    onsets = _impact_onsets(rng, chunk_s, events)
-    audio = np.zeros(n)
-    for t0 in onsets:
-        start, m = int(t0 * sr), min(n - int(t0 * sr), int(0.6 * sr))
-        params = {
-            "ratios": ratios,
-            "decay": decay * rng.uniform(0.8, 1.25),
-            "click": 0.5,
-            "click_fc": 4 * f,
-        }
-        audio[start : start + m] += kind_modal(rng, params, m, sr, f) * rng.uniform(0.5, 1.0)
-    scene = str(rng.choice(scenes.SCENES))
-    canvas = np.repeat(scenes.background(scene, rng, size)[None], n_frames, 0)
-    look = visuals.random_look(rng)
-    env = frame_rms(audio, sr, fps, n_frames)
-    tracks = visuals.motion_tracks(
-        rng, str(rng.choice(["bounce", "swing"])), n_frames, fps, size, onsets, env
-    )
-    alphas = [
-        visuals.draw_object(
-            canvas,
-            look,
-            visuals.object_colours(look, rng),
-            tracks["cx"],
-            tracks["cy"],
-            tracks["radius"],
-            tracks["angle"],
-        )
-    ]
-    distractors = []
-    if rng.random() < preset.p_silent_distractor:
-        d_on, d_env = visuals.random_events(rng, n_frames, fps)
-        d_look = visuals.random_look(rng)
-        tr = visuals.motion_tracks(
-            rng, str(rng.choice(visuals.MOTIONS)), n_frames, fps, size, d_on, d_env
-        )
-        distractors.append(
-            visuals.draw_object(
-                canvas,
-                d_look,
-                visuals.object_colours(d_look, rng),
-                tr["cx"],
-                tr["cy"],
-                tr["radius"],
-                tr["angle"],
-            )
-        )
-    bed = scenes.ambient_excerpt(scene, rng, n, sr)
-    mix, bed_db, noise_db = _mix(rng, preset, audio, bed, preset.bed_snr_db)
-    no_boxes = [[] for _ in range(n_frames)]
-    truth = {
-        "labels": [material],
-        "scene": scene,
-        "boxes": _frame_boxes(alphas),
-        "distractor_boxes": _frame_boxes(distractors) if distractors else no_boxes,
-        "events_s": [round(float(e), 4) for e in onsets],
-        "offset_s": 0.0,
-        "bed_snr_db": bed_db,
-        "noise_snr_db": noise_db,
-    }
-    contact = np.abs(np.arange(n_frames)[:, None] / fps - onsets[None]).min(1) <= 0.1
-    seen = [b[0] if b and near else None for b, near in zip(truth["boxes"], contact, strict=True)]
-    truth |= _chunk_truth(n_frames, fps, chunk_s, events, seen)
-    return Clip(finish_audio(mix, rng), (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8), truth)

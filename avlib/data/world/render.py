@@ -17,7 +17,7 @@ import numpy as np
 
 from avlib.data.encode import write_audio, write_image, write_text, write_video
 from avlib.data.media import load_audio, load_video
-from avlib.data.world import compose, scenes
+from avlib.data.world import compose, compose_actions, compose_talking, scenes
 from avlib.data.world.common import Clip, rng_for
 from avlib.data.world.layouts import Job, speaker_for
 from avlib.data.world.presets import WorldPreset
@@ -37,7 +37,7 @@ def _transcript(spec: dict, truth: dict) -> str:
 
 def _talking(spec: dict, preset: WorldPreset, seed: int, rng) -> Clip:
     """The talking-face clip a job's spec describes (LRS2, LRW, the sync test sets)."""
-    return compose.talking_clip(
+    return compose_talking.talking_clip(
         rng,
         preset,
         speaker_for(seed, spec["speaker"]),
@@ -112,11 +112,11 @@ def render_job(
             clip = _talking(spec, preset, seed, rng)
         elif job.render == "chunked_talking":
             speaker = speaker_for(seed, spec["speaker"])
-            clip = compose.chunked_talking_clip(
+            clip = compose_talking.chunked_talking_clip(
                 rng, preset, speaker, spec["duration"], spec["chunk_s"], spec["event_chunks"]
             )
         elif job.render == "action":
-            clip = compose.action_clip(
+            clip = compose_actions.action_clip(
                 rng,
                 preset,
                 spec["action"],
@@ -125,7 +125,7 @@ def render_job(
                 spec.get("duration"),
             )
         else:
-            clip = compose.impact_clip(
+            clip = compose_actions.impact_clip(
                 rng, preset, spec["material"], spec["duration"], spec["chunk_s"],
                 spec["event_chunks"],
             )  # fmt: skip

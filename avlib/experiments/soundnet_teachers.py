@@ -1,0 +1,140 @@
+"""SoundNet's image teachers (PAPERS.md §4), used by the students of
+``avlib/experiments/soundnet.py``: the two heads and the image data set each learns
+(``TEACHERS``), torchvision weights found on disk (a real ImageNet and Places network), the
+training of each teacher on its image set (once per profile and data, in a checkpoint shared by
+every student seed), and what the students learn from: each cached frame's teacher logits, the
+object teacher's penultimate features (the vision side of scene recognition) and the soft
+targets at the students' temperature. No experiment is registered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from avlib.data.cache import ClipArrays, DecodedCache
+from avlib.data.datasets import clip_batches
+from avlib.data.layouts import open_dataset
+from avlib.errors import LayoutError
+from avlib.experiments import RunContext
+from avlib.experiments.common import accuracy, train_config
+from avlib.losses import CrossEntropyLoss
+from avlib.models import build, get_config
+from avlib.results import digest
+from avlib.train import train
+
+if TYPE_CHECKING:
+    from avlib.experiments.soundnet import Setup
+
+TEACHERS = {"objects": "imagenet", "scenes": "places"}  # head -> the image data set it learns
+
+
+def teacher_weights(data_root: Path | None) -> dict[str, str]:
+    """{head: path} of torchvision state dicts found on disk: ``<data_root>/soundnet_teachers/
+    objects.pt`` and ``scenes.pt`` (a real ImageNet and a Places network); none for the world."""
+    if data_root is None:
+        return {}
+    folder = Path(data_root) / "soundnet_teachers"
+    return {h: str(folder / f"{h}.pt") for h in TEACHERS if (folder / f"{h}.pt").is_file()}
+
+
+def _classes_in(path: str) -> int:
+    """The class count of a classifier state dict (its last 2-D weight's rows)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = state.get("state_dict", state)
+    last = [v for k, v in state.items() if k.endswith("weight") and v.dim() == 2][-1]
+    return int(last.shape[0])
+
+
+def _train_teacher(ctx: RunContext, head: str, setup: Setup, weights: str | None):
+    """One teacher: trained on its image set (once per profile and data: a shared checkpoint), or
+    loaded from ``weights``; returns (model, held-out top-1 or None, TrainResult or None)."""
+    cfg = get_config("soundnet-teacher", ctx.profile)
+    try:
+        images = open_dataset(ctx.dataset("imagefolder", TEACHERS[head]))
+    except LayoutError:
+        if weights is None:
+            raise
+        images = None
+    splits = [] if images is None else [
+        DecodedCache().load(images.subset(split=s), size=cfg.frame_size, progress=ctx.progress)
+        for s in ("train", "val")
+    ]  # fmt: skip
+    if weights is not None:
+        model = build(
+            "soundnet-teacher", ctx.profile, weights=weights, n_classes=_classes_in(weights)
+        )
+        acc = accuracy(model, clip_batches(splits[1], 128), ctx.device) if splits else None
+        return model.to(ctx.device).eval(), acc, None, splits
+    train_a, val_a = splits
+    model = build("soundnet-teacher", ctx.profile, n_classes=len(train_a.classes))
+    own = {k: getattr(setup, k) for k in ("teacher_steps", "teacher_seed", "warmup")}
+    key = digest({"config": asdict(model.cfg), "setup": own, "classes": train_a.classes,
+                  "items": [i.rel for i in train_a.items], "profile": ctx.profile})  # fmt: skip
+    data = clip_batches(train_a, cfg.batch_size, shuffle=True, seed=setup.teacher_seed,
+                        drop_last=True)  # fmt: skip
+    steps = setup.teacher_steps
+    tc = train_config(ctx, f"teacher-{head}", steps, len(data), lr=cfg.lr,
+                      weight_decay=cfg.weight_decay, scheduler="cosine",
+                      warmup_steps=round(setup.warmup * steps))  # fmt: skip
+    shared = ctx.run_dir.parent.parent / "teachers" / f"{head}-{key}"
+    tc = tc.__class__(**{**asdict(tc), "seed": setup.teacher_seed, "resume": True,
+                         "checkpoint_dir": str(shared), "metrics_path": str(shared / "metrics.jsonl")})  # fmt: skip
+    val = clip_batches(val_a, 128)
+    result = train(model, CrossEntropyLoss(), data, tc, val_data=val,
+                   val_fn=lambda m, b: {"acc": accuracy(m, b, ctx.device)})  # fmt: skip
+    return model.eval(), accuracy(model, val, ctx.device), result, splits
+
+
+def teachers(ctx: RunContext, setup: Setup):
+    """Both teachers: {head: model}, metrics (held-out top-1), {name: TrainResult}, data."""
+    weights = teacher_weights(ctx.data_root)
+    models, metrics, runs, data = {}, {}, {}, {}
+    for head, name in TEACHERS.items():
+        model, acc, result, splits = _train_teacher(ctx, head, setup, weights.get(head))
+        models[head] = model
+        if acc is not None:
+            metrics[f"teacher_{head}_acc"] = acc
+        if result is not None:
+            runs[f"teacher-{head}"] = result
+        if splits:
+            data.update({f"{name}_train": splits[0], f"{name}_val": splits[1]})
+    return models, metrics, runs, data
+
+
+@torch.no_grad()
+def frame_logits(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> torch.Tensor:
+    """The teacher's logits for every cached frame of every clip, once: (N, T, K)."""
+    teacher.eval()
+    n, t = arrays.frames.shape[:2]
+    flat = []
+    for c in range(0, n, max(1, batch // t)):
+        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + max(1, batch // t)]))
+        b = frames.shape[0]
+        video = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
+        flat.append(teacher({"video": video.to(device)})["logits"].float().cpu().view(b, t, -1))
+    return torch.cat(flat)
+
+
+@torch.no_grad()
+def frame_features(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> np.ndarray:
+    """The teacher's penultimate features averaged over each clip's frames: (N, D)."""
+    teacher.eval()
+    n, t = arrays.frames.shape[:2]
+    out = []
+    for c in range(0, n, max(1, batch // t)):
+        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + max(1, batch // t)]))
+        b = frames.shape[0]
+        video = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
+        out.append(teacher.embed_video(video.to(device)).cpu().view(b, t, -1).mean(dim=1))
+    return torch.cat(out).numpy()
+
+
+def soft_targets(logits: dict[str, torch.Tensor], temperature: float) -> dict[str, torch.Tensor]:
+    """Per frame: the teachers' distributions softened by ``temperature``."""
+    return {h: F.softmax(x / temperature, dim=-1) for h, x in logits.items()}
