@@ -81,12 +81,14 @@ def _kernel_imports_this_clone() -> None:
     """Put this clone first on the kernel's PYTHONPATH (the kernel inherits our environment).
 
     The shared venv's editable install may point at another clone, and a relative
-    PYTHONPATH would resolve against the notebook's directory.
+    PYTHONPATH or AVBOOK_ROOT would resolve against the notebook's directory (a
+    relative AVBOOK_ROOT once sent a kernel to generate a second world under
+    notebooks/), so the kernel gets this clone's absolute root.
     """
     root = str(project_root())
     parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     os.environ["PYTHONPATH"] = os.pathsep.join([root, *(p for p in parts if p != root)])
-    os.environ.setdefault("AVBOOK_ROOT", root)
+    os.environ["AVBOOK_ROOT"] = root
 
 
 def execute(

@@ -2,6 +2,7 @@
 
 import ast
 import json
+import os
 import time
 
 import nbformat
@@ -148,3 +149,18 @@ def test_attached_files_and_figures_refuse_what_the_book_cannot_show():
         attach_file("../escape.csv", "x")
     with pytest.raises(ConfigError, match="figure 'f': give a caption and an alt text"):
         report.figure(Figure(), "f", "unused", "A caption.", " ")
+
+
+def test_kernels_get_the_clone_absolute_root_even_from_a_relative_avbook_root(
+    monkeypatch, tmp_path
+):
+    from avlib import notebooks as nbmod
+    from avlib.profiles import project_root
+
+    root = project_root()
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("AVBOOK_ROOT", ".")  # a kernel runs in notebooks/: "." would be that
+    monkeypatch.setenv("PYTHONPATH", ".")
+    nbmod._kernel_imports_this_clone()
+    assert os.environ["AVBOOK_ROOT"] == str(root.resolve())
+    assert os.environ["PYTHONPATH"].split(os.pathsep)[0] == str(root.resolve())
