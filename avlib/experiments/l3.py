@@ -17,7 +17,7 @@ Three experiments, each one results file per seed under results/<profile>/l3/:
   combination* (the scalar product of their class distributions, thresholded
   on the val pairs) and *supervised pretraining* (their towers frozen, L3's
   fusion layers trained on AVC).
-- ``l3-localisation``: Objects that Sound's AVOL-Net trained on AVC; its
+- ``l3-localisation`` (``l3_localisation.py``): Objects that Sound's AVOL-Net trained on AVC; its
   audio-to-vision similarity maps scored against the world's ground-truth
   boxes (pointing game with random tie-breaks, cIoU at our stated threshold,
   AUC, AP50) vs a centre prior and a random point.
@@ -45,16 +45,8 @@ import torch.nn.functional as F
 from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.datasets import Batches, EmbeddingBatches, clip_batches
 from avlib.data.layouts import open_dataset
-from avlib.data.media import probe
 from avlib.data.samplers.correspondence import AVCSampler
-from avlib.errors import LayoutError
 from avlib.eval.embeddings import cluster_scores
-from avlib.eval.localisation import (
-    centre_prior_map,
-    localisation_scores,
-    random_point_scores,
-    upsample,
-)
 from avlib.eval.probes import extract_features, fold_probe, sliding_windows
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import (
@@ -149,7 +141,7 @@ def _config(*models: str, **overrides):
 # --- shared pieces ------------------------------------------------------------------------------
 
 
-def _frames(setup: Setup) -> int:
+def window_frames(setup: Setup) -> int:
     return round(setup.audio_s * setup.fps)
 
 
@@ -159,24 +151,24 @@ def _sampler(arrays: ClipArrays, setup: Setup, seed: int, samples: int, groups=N
         len(arrays),
         arrays.frames.shape[1],
         video_frames=1,
-        audio_frames=_frames(setup),
+        audio_frames=window_frames(setup),
         samples_per_epoch=samples,
         groups=groups,
         seed=seed,
     )
 
 
-def _fixed_pairs(arrays: ClipArrays, setup: Setup, n: int, groups=None) -> Batches:
+def fixed_pairs(arrays: ClipArrays, setup: Setup, n: int, groups=None) -> Batches:
     return eval_pairs(arrays, _sampler(arrays, setup, EVAL_SEED, n, groups))
 
 
-def _train(ctx, name, model, train_a, val_a, setup, steps, label_key="label"):
+def train_on_pairs(ctx, name, model, train_a, val_a, setup, steps, label_key="label"):
     """AVC pairs of ``train_a`` -> ``model`` (``label_key`` decides what is learnt), with the
     held-out accuracy on ``val_a``'s fixed pairs after every epoch of ``epoch_steps``."""
     cfg = model.cfg
     samples = setup.epoch_steps * cfg.batch_size
     data = Batches(train_a, _sampler(train_a, setup, ctx.seed, samples), cfg.batch_size)
-    val = _fixed_pairs(val_a, setup, setup.val_pairs)
+    val = fixed_pairs(val_a, setup, setup.val_pairs)
     tc = train_config(
         ctx,
         name,
@@ -197,7 +189,7 @@ def _train(ctx, name, model, train_a, val_a, setup, steps, label_key="label"):
     return train(model, loss, data, tc, val_data=val, val_fn=held_out)
 
 
-def _curve_gain(result) -> float:
+def curve_gain(result) -> float:
     """Held-out accuracy gained over the last quarter of training: a flattened curve gains ~0."""
     history = [h for h in result.history if "val_acc" in h]
     last = history[-1]
@@ -205,7 +197,7 @@ def _curve_gain(result) -> float:
     return float(last["val_acc"] - quarter["val_acc"])
 
 
-def _kinetics(ctx: RunContext, cfg, setup: Setup, splits=("train", "val", "test")):
+def kinetics_splits(ctx: RunContext, cfg, setup: Setup, splits=("train", "val", "test")):
     index = open_dataset(ctx.dataset("kinetics_sounds"))
     return [
         load_clips(
@@ -334,18 +326,18 @@ def _clustering(models: dict, splits: list[ClipArrays], sr: int, seed: int, devi
 def l3_avc(ctx: RunContext) -> RunOutput:
     """L3-Net on AVC: accuracy, learning curve, clustering, audio and vision transfer vs random init."""
     setup, cfg = SETUPS[ctx.profile], get_config("l3", ctx.profile)
-    train_a, val_a, test_a = _kinetics(ctx, cfg, setup)
+    train_a, val_a, test_a = kinetics_splits(ctx, cfg, setup)
     random = build("l3", ctx.profile)  # drawn first: the init the trained net starts from
     model = build("l3", ctx.profile)
     model.load_state_dict(random.state_dict())
-    result = _train(ctx, "l3", model, train_a, val_a, setup, setup.avc_steps)
+    result = train_on_pairs(ctx, "l3", model, train_a, val_a, setup, setup.avc_steps)
     metrics = {
-        "avc_acc": accuracy(model, _fixed_pairs(test_a, setup, setup.eval_pairs), ctx.device),
-        "avc_val_gain_last_quarter": _curve_gain(result),
+        "avc_acc": accuracy(model, fixed_pairs(test_a, setup, setup.eval_pairs), ctx.device),
+        "avc_val_gain_last_quarter": curve_gain(result),
     }
     scenes, _ = _truth([test_a], "scene")
     if scenes is not None and np.bincount(scenes).min() >= 2:  # every scene has a negative
-        same = _fixed_pairs(test_a, setup, setup.eval_pairs, groups=scenes)
+        same = fixed_pairs(test_a, setup, setup.eval_pairs, groups=scenes)
         metrics["avc_acc_same_scene"] = accuracy(model, same, ctx.device)
     clusters, arrays, scene_names = _clustering(
         {"": model, "_random": random}, [train_a, val_a, test_a], cfg.sr, ctx.seed, ctx.device
@@ -391,7 +383,7 @@ def _window_tables(vision, audio, arrays: ClipArrays, setup: Setup, device: str)
     """Embeddings of every frame (N,T,D) and every 1 s audio window start (N,T-k+1,D)."""
     vision.eval(), audio.eval()
     n, t = arrays.frames.shape[:2]
-    k, spf = _frames(setup), arrays.sr // setup.fps
+    k, spf = window_frames(setup), arrays.sr // setup.fps
     v_rows, a_rows = [], []
     for c in range(0, n, 16):
         frames = torch.from_numpy(np.asarray(arrays.frames[c : c + 16]))  # (b,T,H,W,3)
@@ -434,18 +426,18 @@ def l3_supervised(ctx: RunContext) -> RunOutput:
     """The supervised baselines of L3 Table 1: direct combination and supervised pretraining."""
     setup = SETUPS[ctx.profile]
     cfg = get_config("l3", ctx.profile)
-    train_a, val_a, test_a = _kinetics(ctx, cfg, setup)
+    train_a, val_a, test_a = kinetics_splits(ctx, cfg, setup)
     n_classes = len(train_a.classes)
     runs, towers = {}, {}
     for tower, key in (("vision", "video_class"), ("audio", "audio_class")):
         towers[tower] = build("l3-classifier", ctx.profile, tower=tower, n_classes=n_classes)
-        runs[tower] = _train(
+        runs[tower] = train_on_pairs(
             ctx, f"{tower}-classifier", towers[tower], train_a, val_a, setup,
             setup.classifier_steps, key,
         )  # fmt: skip
     vision, audio = towers["vision"], towers["audio"]
-    test_pairs = _fixed_pairs(test_a, setup, setup.eval_pairs)
-    val_pairs = _fixed_pairs(val_a, setup, setup.eval_pairs)
+    test_pairs = fixed_pairs(test_a, setup, setup.eval_pairs)
+    val_pairs = fixed_pairs(val_a, setup, setup.eval_pairs)
     threshold = _best_threshold(*_direct_scores(vision, audio, val_pairs, ctx.device))
     scores, labels = _direct_scores(vision, audio, test_pairs, ctx.device)
     # supervised pretraining: L3's fusion layers on the frozen supervised towers
@@ -469,8 +461,8 @@ def l3_supervised(ctx: RunContext) -> RunOutput:
     metrics = {
         "vision_acc": accuracy(vision, test_pairs, ctx.device, key="video_class"),
         "audio_acc": accuracy(audio, test_pairs, ctx.device, key="audio_class"),
-        "vision_val_gain_last_quarter": _curve_gain(runs["vision"]),
-        "audio_val_gain_last_quarter": _curve_gain(runs["audio"]),
+        "vision_val_gain_last_quarter": curve_gain(runs["vision"]),
+        "audio_val_gain_last_quarter": curve_gain(runs["audio"]),
         "avc_acc_direct": float(((scores >= threshold) == labels).mean()),
         "avc_acc_pretrained": accuracy(fusion, test_emb, ctx.device),
     }
@@ -479,95 +471,4 @@ def l3_supervised(ctx: RunContext) -> RunOutput:
         train=runs,
         extra={"direct_threshold": threshold},
         data=data_record(kinetics_train=train_a, kinetics_val=val_a, kinetics_test=test_a),
-    )
-
-
-# --- l3-localisation: AVOL-Net ------------------------------------------------------------------
-
-
-def _truth_boxes(arrays: ClipArrays, frames: np.ndarray) -> list[list]:
-    """Ground-truth boxes of the sounding objects at cached frame indices ``frames`` (per clip)."""
-    out = []
-    for item, f in zip(arrays.items, frames, strict=True):
-        if not item.truth or "boxes" not in item.truth:
-            raise LayoutError(
-                item.path, "localisation needs ground-truth boxes (avbook_truth.jsonl)"
-            )
-        boxes = item.truth["boxes"]
-        native_fps = len(boxes) / probe(item.path).duration_s
-        out.append([boxes[min(int(round(t / arrays.fps * native_fps)), len(boxes) - 1)] for t in f])
-    return out
-
-
-@torch.no_grad()
-def _localise(model, arrays: ClipArrays, setup: Setup, device: str):
-    """Similarity maps at ``frames_per_clip`` frames of every clip, with frames and boxes."""
-    model.eval()
-    k, spf, t = _frames(setup), arrays.sr // setup.fps, arrays.frames.shape[1]
-    frames = np.linspace(k // 2, t - (k - k // 2), setup.frames_per_clip).round().astype(int)
-    frames = np.tile(frames, (len(arrays), 1))
-    boxes = _truth_boxes(arrays, frames)
-    images, maps, gts = [], [], []
-    for c in range(len(arrays)):
-        img = np.asarray(arrays.frames[c, frames[c]])  # (F,H,W,3)
-        wave = torch.from_numpy(arrays.waveform(np.array([c]))[0])
-        audio = torch.stack([wave[(f - k // 2) * spf : (f - k // 2 + k) * spf] for f in frames[c]])
-        video = torch.from_numpy(img).permute(0, 3, 1, 2).unsqueeze(2).float() / 255
-        sim = model.localisation_map(video.to(device), audio.to(device))
-        up = upsample(sim, img.shape[1:3]).cpu().numpy()
-        for j in range(len(img)):
-            if boxes[c][j]:  # frames with a visible sounding object only
-                images.append(img[j]), maps.append(up[j]), gts.append(boxes[c][j])
-    return np.stack(images), np.stack(maps), gts, sim.shape[-2:]
-
-
-def _padded(boxes: list[list], width: int = 4) -> np.ndarray:
-    """Ragged lists of boxes as an (N, max boxes, 4) array padded with NaN."""
-    most = max(len(b) for b in boxes)
-    out = np.full((len(boxes), most, width), np.nan)
-    for i, b in enumerate(boxes):
-        out[i, : len(b)] = b
-    return out
-
-
-def _avol_config(profile: str) -> dict:
-    pools = SETUPS[profile].avol_pools
-    return {"avol": asdict(get_config("avol", profile, vision_pools=pools)),
-            "setup": asdict(SETUPS[profile])}  # fmt: skip
-
-
-@register("l3-localisation", paper=PAPER, config=_avol_config)
-def l3_localisation(ctx: RunContext) -> RunOutput:
-    """AVOL-Net (Objects that Sound): sound localisation vs a centre prior and a random point."""
-    setup = SETUPS[ctx.profile]
-    model = build("avol", ctx.profile, vision_pools=setup.avol_pools)
-    train_a, val_a, test_a = _kinetics(ctx, model.cfg, setup)
-    result = _train(ctx, "avol", model, train_a, val_a, setup, setup.avol_steps)
-    images, maps, boxes, grid = _localise(model, test_a, setup, ctx.device)
-    ours = localisation_scores(maps, boxes, seed=ctx.seed)
-    prior = np.broadcast_to(centre_prior_map(maps.shape[1:]), maps.shape)
-    centre = localisation_scores(prior, boxes, seed=ctx.seed)
-    metrics = {
-        "avc_acc": accuracy(model, _fixed_pairs(test_a, setup, setup.eval_pairs), ctx.device),
-        "avc_val_gain_last_quarter": _curve_gain(result),
-        "pointing_random": random_point_scores(boxes, maps.shape[1:]),
-    }
-    for suffix, s in (("", ours), ("_centre", centre)):
-        metrics.update(
-            {f"pointing{suffix}": s.pointing, f"ciou{suffix}": s.ciou, f"auc{suffix}": s.auc,
-             f"ap50{suffix}": s.ap50}
-        )  # fmt: skip
-    order = np.argsort(ours.cious)
-    keep = np.r_[order[::-1][: setup.examples // 2], order[: setup.examples // 2]]
-    return RunOutput(
-        metrics=metrics,
-        train={"avol": result},
-        extra={"frames_scored": ours.n, "map_grid": list(grid), "ciou_threshold": ours.threshold},
-        data=data_record(kinetics_train=train_a, kinetics_val=val_a, kinetics_test=test_a),
-        arrays={
-            "images": images[keep],
-            "maps": maps[keep],
-            "boxes": _padded([boxes[i] for i in keep]),
-            "ciou": np.asarray(ours.cious)[keep],
-        },
     )
