@@ -43,7 +43,7 @@ from torch import nn
 
 from avlib.checkpoint import save_checkpoint
 from avlib.data.media import load_audio, load_video, probe
-from avlib.errors import AvlibError, ConfigError, MissingStreamError, TooShortError
+from avlib.errors import AvlibError, ConfigError, MediaError, MissingStreamError, TooShortError
 from avlib.eval.sync import SyncPrediction, sync_offset
 from avlib.figures import OURS_COLOUR, save_figure
 from avlib.models import entry, get_config
@@ -232,6 +232,11 @@ def _line(r: dict) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    missing = [v for v in args.videos if not Path(v).is_file()]
+    if missing:  # before looking for a model: a typo in a path is the first thing to hear about
+        raise MediaError(missing[0], "no such video file" + (
+            f" (and {len(missing) - 1} more of the {len(args.videos)} given)"
+            if len(missing) > 1 else ""))  # fmt: skip
     path = Path(args.model) if args.model else find_model()
     model = load_model(path, args.device)
     results, failed = [], 0

@@ -158,6 +158,14 @@ def test_cli_without_a_model_says_how_to_train_one(tmp_path, monkeypatch, capsys
     assert "avlib train pm-sync --profile quick" in capsys.readouterr().err
 
 
+def test_cli_names_a_missing_video_before_looking_for_a_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AVBOOK_ROOT", str(tmp_path))  # no model anywhere either
+    clip = trees.av_clip(tmp_path / "talk.mp4", seconds=2.0)
+    assert main(["sync-offset", str(clip), str(tmp_path / "tlak.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "tlak.mp4: no such video file" in err and "pm-sync" not in err, err
+
+
 def test_protocol_windows_need_every_offset_inside():
     v = np.random.default_rng(0).standard_normal((min_frames(15, 5) + 3, 4))
     assert context_distances(v, v, 15, 5).shape == (4, 31)
