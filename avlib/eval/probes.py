@@ -137,6 +137,32 @@ def sliding_windows(clips: torch.Tensor, window: int, hop: int) -> tuple[torch.T
     return windows.reshape(n * w, window), np.repeat(np.arange(n), w)
 
 
+@torch.no_grad()
+def audio_window_embeddings(
+    model: nn.Module, arrays, window: int, hop: int, device: str, chunk: int = 32
+) -> tuple[np.ndarray, np.ndarray]:
+    """``model.embed_audio`` of ``window``-sample windows every ``hop`` samples of every clip of
+    ``arrays`` (a ClipArrays), in eval mode; and the clip index of each window."""
+    model.eval()
+    feats, clip_ids = [], []
+    for c in range(0, len(arrays), chunk):
+        clips = np.arange(c, min(c + chunk, len(arrays)))
+        windows, owner = sliding_windows(torch.from_numpy(arrays.waveform(clips)), window, hop)
+        feats.append(model.embed_audio(windows.to(device)).cpu())
+        clip_ids.append(clips[owner])
+    return torch.cat(feats).numpy(), np.concatenate(clip_ids)
+
+
+def audio_window_probe(
+    model: nn.Module, arrays, window: int, hop: int, C: float, device: str
+) -> float:
+    """Mean accuracy over the data set's folds of a linear SVM on frozen window embeddings
+    (mean decision value per clip): the L3 and AVTS audio-transfer protocol."""
+    feats, clips = audio_window_embeddings(model, arrays, window, hop, device)
+    folds = np.array([arrays.items[c].fold for c in clips])
+    return fold_probe(feats, arrays.labels[clips], folds, C=C, clip_ids=clips, seed=0).accuracy
+
+
 POOLS = ("mean", "max", "grid")
 
 

@@ -19,7 +19,7 @@ from avlib.data.cache import ClipArrays, DecodedCache, RowView
 from avlib.data.datasets import clip_batches
 from avlib.data.layouts import open_dataset
 from avlib.eval.finetune import finetune
-from avlib.eval.probes import fold_probe, sliding_windows
+from avlib.eval.probes import audio_window_probe, fold_probe
 from avlib.experiments import RunContext
 from avlib.experiments.common import train_config
 
@@ -46,28 +46,10 @@ def _take(arrays: ClipArrays, idx: np.ndarray) -> ClipArrays:
     )
 
 
-@torch.no_grad()
-def audio_window_features(model, arrays: ClipArrays, device: str):
-    """Audio features of back-to-back windows of the net's clip length, and each one's clip."""
-    model.eval()
-    win = model.cfg.samples
-    feats, owners = [], []
-    for c in range(0, len(arrays), 32):
-        chunk = np.arange(c, min(c + 32, len(arrays)))
-        windows, owner = sliding_windows(torch.from_numpy(arrays.waveform(chunk)), win, win)
-        feats.append(model.embed_audio(windows.to(device)).cpu())
-        owners.append(chunk[owner])
-    return torch.cat(feats).numpy(), np.concatenate(owners)
-
-
 def esc_probe(model, esc: ClipArrays, setup: Setup, device: str) -> float:
-    """Mean accuracy over ESC's folds of a linear SVM on frozen window features (mean decision
-    value per clip)."""
-    feats, clips = audio_window_features(model, esc, device)
-    folds = np.array([esc.items[c].fold for c in clips])
-    return fold_probe(
-        feats, esc.labels[clips], folds, C=setup.svm_C, clip_ids=clips, seed=0
-    ).accuracy
+    """The audio probe on back-to-back windows of the net's clip length."""
+    win = model.cfg.samples
+    return audio_window_probe(model, esc, win, win, setup.svm_C, device)
 
 
 @torch.no_grad()

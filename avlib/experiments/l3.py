@@ -47,7 +47,7 @@ from avlib.data.datasets import Batches, EmbeddingBatches, clip_batches
 from avlib.data.layouts import open_dataset
 from avlib.data.samplers.correspondence import AVCSampler
 from avlib.eval.embeddings import cluster_scores
-from avlib.eval.probes import extract_features, fold_probe, sliding_windows
+from avlib.eval.probes import audio_window_probe, extract_features, fold_probe, sliding_windows
 from avlib.experiments import RunContext, RunOutput, register
 from avlib.experiments.common import (
     EVAL_SEED,
@@ -243,27 +243,10 @@ def _clip_embeddings(model, arrays: ClipArrays, sr: int, device: str) -> dict[st
 # --- l3-avc: one L3-Net per seed, and everything it is used for ----------------------------------
 
 
-@torch.no_grad()
-def _audio_window_features(model, arrays: ClipArrays, setup: Setup, device: str):
-    """Embeddings of 1 s windows every ``window_hop_s`` of every clip, and each window's clip."""
-    model.eval()
-    win, hop = round(setup.audio_s * arrays.sr), round(setup.window_hop_s * arrays.sr)
-    feats, clip_ids = [], []
-    for c in range(0, len(arrays), 32):
-        chunk = np.arange(c, min(c + 32, len(arrays)))
-        windows, owner = sliding_windows(torch.from_numpy(arrays.waveform(chunk)), win, hop)
-        feats.append(model.embed_audio(windows.to(device)).cpu())
-        clip_ids.append(chunk[owner])
-    return torch.cat(feats).numpy(), np.concatenate(clip_ids)
-
-
 def _audio_probe(model, arrays: ClipArrays, setup: Setup, device: str) -> float:
-    """Mean accuracy over the data set's folds of a linear SVM on frozen window features."""
-    feats, clips = _audio_window_features(model, arrays, setup, device)
-    folds = np.array([arrays.items[c].fold for c in clips])
-    return fold_probe(
-        feats, arrays.labels[clips], folds, C=setup.svm_C, clip_ids=clips, seed=0
-    ).accuracy
+    """The audio probe on 1 s windows every ``window_hop_s`` of every clip."""
+    win, hop = round(setup.audio_s * arrays.sr), round(setup.window_hop_s * arrays.sr)
+    return audio_window_probe(model, arrays, win, hop, setup.svm_C, device)
 
 
 def _vision_probe(model, train_a: ClipArrays, val_a: ClipArrays, setup: Setup, device: str):
