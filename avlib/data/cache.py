@@ -194,6 +194,8 @@ class _Table:
 
     def allocate(self, todo: dict[str, str]) -> dict[str, int]:
         """Rows for {key: path} to decode: stale entries of the same paths are dropped, free rows reused."""
+        if not todo:
+            return {}
         paths = set(todo.values())
         for key in [k for k, e in self.entries.items() if e["path"] in paths]:
             del self.entries[key]
@@ -359,7 +361,7 @@ class DecodedCache:
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-            for t in tables:
+            for t in tables if jobs else ():  # nothing decoded: the manifests stand as read
                 try:
                     t.save()  # the rows finished so far (the previous manifest if this fails)
                 except (OSError, DataError):
@@ -408,19 +410,21 @@ def _content_keys(memo_path: Path, paths: list[Path], rehash: bool) -> list[str]
         memo = json.loads(memo_path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         memo = {}
-    keys = []
+    keys, changed = [], False
     for path in paths:
         st = path.stat()
         stamp = [st.st_size, st.st_mtime_ns]
         seen = memo.get(str(path))
         if rehash or not seen or seen[0] != stamp:
+            changed = True
             h = hashlib.sha256()
             with open(path, "rb") as f:
                 for chunk in iter(lambda f=f: f.read(1 << 20), b""):
                     h.update(chunk)
             seen = memo[str(path)] = [stamp, h.hexdigest()[:32]]
         keys.append(seen[1])
-    write_json(memo_path, memo)
+    if changed:
+        write_json(memo_path, memo)
     return keys
 
 
