@@ -148,7 +148,7 @@ def test_a_live_holder_is_named_while_waited_for(tmp_path, capsys):
     finally:
         holder.kill()
         holder.wait()
-    assert f"waiting for the decoded cache, held by pid {holder.pid}" in capsys.readouterr().err
+    assert f"waiting for the lock, held by pid {holder.pid}" in capsys.readouterr().err
     assert len(_load(tmp_path / "cache", tmp_path / "d")) == 1  # free once the holder is gone
 
 

@@ -383,3 +383,35 @@ def test_a_second_decoder_reads_every_file_the_same(smoke_world):
         assert abs(len(theirs_audio) - len(ours_audio)) <= 1024  # at most one AAC frame apart
         n = min(len(theirs_audio), len(ours_audio))
         assert np.corrcoef(theirs_audio[:n], ours_audio[:n])[0, 1] > 0.99  # and aligned
+
+
+def test_runs_started_together_generate_the_world_once(tmp_path, monkeypatch):
+    """Runs side by side (avlib.runpool) that all find the world missing: one generates it under
+    the lock, the other waits and then finds it complete."""
+    import threading
+
+    from avlib.data.world import generate as gen
+
+    calls, real = [], gen._generate
+
+    def counted(*args):
+        calls.append(args[0])
+        time.sleep(0.5)  # the other caller arrives while this one holds the lock
+        return real(*args)
+
+    monkeypatch.setattr(gen, "_generate", counted)
+    out, errors = tmp_path / "w", []
+
+    def one():
+        try:
+            generate_world("smoke", out=out, only="esc50", workers=1, progress=False)
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and calls == [out]
+    assert "esc50" in read_manifest(out)["datasets"]

@@ -142,9 +142,7 @@ class CacheLock:
                     continue
                 suspect = holder if self._stale(holder) else None
                 if suspect is None and announced != holder:
-                    self._say(
-                        f"{self.path}: waiting for the decoded cache, held by {_describe(holder)}"
-                    )
+                    self._say(f"{self.path}: waiting for the lock, held by {_describe(holder)}")
                     announced = holder
                 os.close(fd)
                 waited = time.monotonic() - start

@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from avlib.data.cachefiles import CacheLock
 from avlib.data.encode import write_text
 from avlib.data.world.layouts import DATASETS, PLANNERS, Job, Plan
 from avlib.data.world.presets import WorldPreset, get_preset
@@ -137,11 +138,28 @@ def generate_world(
     p = get_preset(preset)
     out = Path(out) if out is not None else project_root() / "data" / p.name
     names = _parse_only(only)
+    if not force and _complete(out, p, seed, names):
+        return out
+    # runs started side by side (avlib.runpool) may all find the world missing: one generates it,
+    # the others wait and then find it complete
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with CacheLock(out.parent / f".{out.name}.lock"):
+        if force or not _complete(out, p, seed, names):
+            _generate(out, p, seed, names, workers, progress)
+    return out
+
+
+def _complete(out: Path, p: WorldPreset, seed: int, names) -> bool:
+    """Whether ``out`` holds data sets ``names`` of preset ``p`` and ``seed``."""
+    manifest = read_manifest(out)
+    same = manifest is not None and all(manifest.get(k) == v for k, v in _identity(p, seed).items())
+    return same and all(n in manifest["datasets"] and (out / n).is_dir() for n in names)
+
+
+def _generate(out: Path, p: WorldPreset, seed: int, names, workers, progress) -> None:
     identity = _identity(p, seed)
     manifest = read_manifest(out)
     same = manifest is not None and all(manifest.get(k) == v for k, v in identity.items())
-    if same and not force and all(n in manifest["datasets"] and (out / n).is_dir() for n in names):
-        return out
     kept = (
         {k: v for k, v in manifest["datasets"].items() if k not in names and (out / k).is_dir()}
         if same
@@ -201,7 +219,6 @@ def generate_world(
     }
     write_text(out / "generation.json", json.dumps(timing, indent=2) + "\n")
     write_text(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return out
 
 
 def ensure_world(preset: str = "quick", root: str | Path | None = None, seed: int = 0) -> Path:
