@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from avlib import experiments, progress
+from avlib import experiments, progress, runpool
 from avlib.claims import COLUMNS, VERDICTS, claims, format_ours, results_table, scorecard
 from avlib.errors import ConfigError
 from avlib.figures import OURS_COLOUR, PAPER_COLOUR, palette, save_figure
@@ -54,27 +54,42 @@ def run_experiments(
 ) -> pd.DataFrame:
     """Run every experiment for every seed (results files written); one row per run with its time.
 
-    With the environment variable ``AVBOOK_REUSE_RESULTS=1`` a seed whose results file was
-    written with the current config on the same data (e.g. by ``torchrun ... avlib train`` on
-    several GPUs) is read instead of run again; its row says "reused".
+    On a CPU the runs go side by side, one process and one thread each, as many at once as
+    there are cores (:mod:`avlib.runpool`; ``AVBOOK_WORKERS=1`` runs them one at a time in
+    this process). With the environment variable ``AVBOOK_REUSE_RESULTS=1`` a seed whose
+    results file was written with the current config on the same data (e.g. by ``torchrun ...
+    avlib train`` on several GPUs) is read instead of run again; its row says "reused".
     """
-    rows = []
+    from avlib.profiles import resolve_device
+
+    rows, todo = {}, []
     runs = [(name, seed) for name in names for seed in seeds]
     reuse = os.environ.get("AVBOOK_REUSE_RESULTS") == "1"
     sel = selection(profile, seeds, data_root, results_dir) if reuse else None
-    for name, seed in progress.bar(runs, desc="experiments", unit="run"):
-        start = time.perf_counter()
+    for name, seed in runs:
         done = sel.load(f"{experiments.get(name).paper}/{name}") if sel else None
         done = [p for p in done.paths if p.stem == f"seed{seed}"] if done else []
         if done:
-            rows.append((name, seed, 0.0, f"reused {done[0].name} (AVBOOK_REUSE_RESULTS=1)"))
-            continue
-        path = experiments.run(
-            name, profile, seed, device, results_dir, data_root=data_root, progress=False
-        )
+            rows[name, seed] = (0.0, f"reused {done[0].name} (AVBOOK_REUSE_RESULTS=1)")
+        else:
+            todo.append((name, seed))
+    device = resolve_device(device)
+    workers = runpool.cpu_workers(device, len(todo))
+    if workers > 1:
+        finished = runpool.run_parallel(todo, profile, workers, results_dir, data_root)
+    else:
+        finished = []
+        for name, seed in progress.bar(todo, desc="experiments", unit="run"):
+            start = time.perf_counter()
+            path = experiments.run(
+                name, profile, seed, device, results_dir, data_root=data_root, progress=False
+            )
+            finished.append((name, seed, round(time.perf_counter() - start, 1), path))
+    for name, seed, seconds, path in finished:
         flags = load_result(path).get("flags", []) if path is not None else []
-        rows.append((name, seed, round(time.perf_counter() - start, 1), ", ".join(flags) or "-"))
-    return pd.DataFrame(rows, columns=["experiment", "seed", "seconds", "flags"])
+        rows[name, seed] = (seconds, ", ".join(flags) or "-")
+    table = [(name, seed, *rows[name, seed]) for name, seed in runs]
+    return pd.DataFrame(table, columns=["experiment", "seed", "seconds", "flags"])
 
 
 def table(df: pd.DataFrame) -> Styler:
