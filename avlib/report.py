@@ -54,8 +54,8 @@ def run_experiments(
 ) -> pd.DataFrame:
     """Run every experiment for every seed (results files written); one row per run with its time.
 
-    On a CPU the runs go side by side, one process and one thread each, as many at once as
-    there are cores (:mod:`avlib.runpool`; ``AVBOOK_WORKERS=1`` runs them one at a time in
+    On a CPU the runs (beyond ``smoke``) go side by side, one process and one thread each, as
+    many at once as there are cores (:mod:`avlib.runpool`; ``AVBOOK_WORKERS=1`` runs them one at a time in
     this process). With the environment variable ``AVBOOK_REUSE_RESULTS=1`` a seed whose
     results file was written with the current config on the same data (e.g. by ``torchrun ...
     avlib train`` on several GPUs) is read instead of run again; its row says "reused".
@@ -74,7 +74,7 @@ def run_experiments(
         else:
             todo.append((name, seed))
     device = resolve_device(device)
-    workers = runpool.cpu_workers(device, len(todo))
+    workers = runpool.cpu_workers(device, len(todo), profile)
     if workers > 1:
         finished = runpool.run_parallel(todo, profile, workers, results_dir, data_root)
     else:

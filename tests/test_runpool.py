@@ -15,6 +15,7 @@ def test_workers_follow_the_cores_on_a_cpu_and_one_on_an_accelerator(monkeypatch
     assert runpool.cpu_workers("cpu", 9) == 4
     assert runpool.cpu_workers("cpu", 3) == 3
     assert runpool.cpu_workers("cuda", 9) == 1
+    assert runpool.cpu_workers("cpu", 9, "smoke") == 1  # seconds-long runs: no process start-up
     monkeypatch.setenv(runpool.WORKERS_ENV, "1")
     assert runpool.cpu_workers("cpu", 9) == 1
     monkeypatch.setenv(runpool.WORKERS_ENV, "two")
