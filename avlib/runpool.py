@@ -9,7 +9,8 @@ with ``OMP_NUM_THREADS`` set, keeps ``workers`` of them busy, and returns the
 results file of each run. After a failure no new run starts, the running ones
 finish (their results are kept), and the error names every failed run with its
 log's last lines. Each
-run's output is kept in ``<runs>/<profile>/logs/<experiment>-seed<N>.log``.
+run's output is kept in ``<runs>/<profile>/logs/<experiment>-seed<N>.log`` (under
+``runs/real/<name>-<digest>/`` for a ``data_root`` run, as its checkpoints).
 
 A CPU run's numbers depend on its thread count at the level of float rounding
 (reductions split differently); the provenance of every results file records
@@ -92,8 +93,10 @@ def run_parallel(
     (more when cores outnumber workers); returns (experiment, seed, seconds, results file) in the
     order of ``runs``. Raises :class:`TrainingError` naming every run that failed."""
     from avlib.profiles import project_root
+    from avlib.results import scope_dir
 
-    logs = Path(log_dir) if log_dir else project_root() / "runs" / profile / "logs"
+    runs_root = scope_dir(project_root() / "runs", data_root)  # a real data set's runs apart
+    logs = Path(log_dir) if log_dir else runs_root / profile / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     threads = max(1, len(os.sched_getaffinity(0)) // workers)
     env = _env(threads)
