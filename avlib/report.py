@@ -59,9 +59,12 @@ def run_experiments(
     this process). With the environment variable ``AVBOOK_REUSE_RESULTS=1`` a seed whose
     results file was written with the current config on the same data (e.g. by ``torchrun ...
     avlib train`` on several GPUs) is read instead of run again; its row says "reused".
+    ``attrs["wall_s"]`` is the wall time of them all (the "seconds" of runs side by side add up
+    to more).
     """
     from avlib.profiles import resolve_device
 
+    started = time.perf_counter()
     rows, todo = {}, []
     runs = [(name, seed) for name in names for seed in seeds]
     reuse = os.environ.get("AVBOOK_REUSE_RESULTS") == "1"
@@ -89,7 +92,9 @@ def run_experiments(
         flags = load_result(path).get("flags", []) if path is not None else []
         rows[name, seed] = (seconds, ", ".join(flags) or "-")
     table = [(name, seed, *rows[name, seed]) for name, seed in runs]
-    return pd.DataFrame(table, columns=["experiment", "seed", "seconds", "flags"])
+    df = pd.DataFrame(table, columns=["experiment", "seed", "seconds", "flags"])
+    df.attrs["wall_s"] = time.perf_counter() - started  # runs side by side: less than the sum
+    return df
 
 
 def table(df: pd.DataFrame) -> Styler:

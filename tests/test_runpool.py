@@ -28,6 +28,7 @@ def test_parallel_runs_give_the_numbers_of_one_run_at_a_time(tmp_path, monkeypat
     monkeypatch.setenv(runpool.WORKERS_ENV, "2")
     runs = report.run_experiments(["toy-avc"], "smoke", [0, 1], "cpu", tmp_path / "par")
     assert list(runs["seed"]) == [0, 1] and (runs["seconds"] > 0).all()
+    assert 0 < runs.attrs["wall_s"] < runs["seconds"].sum()  # side by side: the chapter's time
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
