@@ -107,32 +107,35 @@ def teachers(ctx: RunContext, setup: Setup):
     return models, metrics, runs, data
 
 
+def _frame_batches(arrays: ClipArrays, batch: int):
+    """Every clip's cached frames, whole clips at a time: (clips in the batch, frames per clip,
+    (clips x frames, 3, H, W) floats in [0, 1])."""
+    n, t = arrays.frames.shape[:2]
+    step = max(1, batch // t)
+    for c in range(0, n, step):
+        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + step]))
+        b = frames.shape[0]
+        yield b, t, frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
+
+
 @torch.no_grad()
 def frame_logits(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> torch.Tensor:
     """The teacher's logits for every cached frame of every clip, once: (N, T, K)."""
     teacher.eval()
-    n, t = arrays.frames.shape[:2]
-    flat = []
-    for c in range(0, n, max(1, batch // t)):
-        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + max(1, batch // t)]))
-        b = frames.shape[0]
-        video = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
-        flat.append(teacher({"video": video.to(device)})["logits"].float().cpu().view(b, t, -1))
-    return torch.cat(flat)
+    return torch.cat([
+        teacher({"video": video.to(device)})["logits"].float().cpu().view(b, t, -1)
+        for b, t, video in _frame_batches(arrays, batch)
+    ])  # fmt: skip
 
 
 @torch.no_grad()
 def frame_features(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> np.ndarray:
     """The teacher's penultimate features averaged over each clip's frames: (N, D)."""
     teacher.eval()
-    n, t = arrays.frames.shape[:2]
-    out = []
-    for c in range(0, n, max(1, batch // t)):
-        frames = torch.from_numpy(np.asarray(arrays.frames[c : c + max(1, batch // t)]))
-        b = frames.shape[0]
-        video = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
-        out.append(teacher.embed_video(video.to(device)).cpu().view(b, t, -1).mean(dim=1))
-    return torch.cat(out).numpy()
+    return torch.cat([
+        teacher.embed_video(video.to(device)).cpu().view(b, t, -1).mean(dim=1)
+        for b, t, video in _frame_batches(arrays, batch)
+    ]).numpy()  # fmt: skip
 
 
 def soft_targets(logits: dict[str, torch.Tensor], temperature: float) -> dict[str, torch.Tensor]:
