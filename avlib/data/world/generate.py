@@ -149,17 +149,23 @@ def generate_world(
     return out
 
 
+def _same_world(manifest: dict | None, p: WorldPreset, seed: int) -> bool:
+    """Whether ``manifest`` was written for preset ``p``, ``seed`` and this generator's source."""
+    return manifest is not None and all(manifest.get(k) == v for k, v in _identity(p, seed).items())
+
+
 def _complete(out: Path, p: WorldPreset, seed: int, names) -> bool:
     """Whether ``out`` holds data sets ``names`` of preset ``p`` and ``seed``."""
     manifest = read_manifest(out)
-    same = manifest is not None and all(manifest.get(k) == v for k, v in _identity(p, seed).items())
-    return same and all(n in manifest["datasets"] and (out / n).is_dir() for n in names)
+    return _same_world(manifest, p, seed) and all(
+        n in manifest["datasets"] and (out / n).is_dir() for n in names
+    )
 
 
 def _generate(out: Path, p: WorldPreset, seed: int, names, workers, progress) -> None:
     identity = _identity(p, seed)
     manifest = read_manifest(out)
-    same = manifest is not None and all(manifest.get(k) == v for k, v in identity.items())
+    same = _same_world(manifest, p, seed)
     kept = (
         {k: v for k, v in manifest["datasets"].items() if k not in names and (out / k).is_dir()}
         if same
