@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from avlib import progress
-from avlib.errors import TrainingError
+from avlib.errors import ConfigError, TrainingError
 
 WORKERS_ENV = "AVBOOK_WORKERS"  # runs at once on a CPU (1: one run at a time, in-process)
 
@@ -44,8 +44,6 @@ def cpu_workers(device: str, n_runs: int, profile: str = "quick") -> int:
         try:
             workers = int(forced)
         except ValueError:
-            from avlib.errors import ConfigError
-
             raise ConfigError(f"{WORKERS_ENV}={forced!r}: give a whole number of runs") from None
     elif device != "cpu" or profile == "smoke":
         workers = 1  # one accelerator: runs take turns on it
@@ -81,6 +79,25 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+def _next(pending: list[int], running, runs) -> int | None:
+    """Take the first pending run whose ``after`` runs of the same seed in ``runs`` are done
+    (a dependency not in ``runs`` is the run's own business: :func:`avlib.experiments.run`)."""
+    from avlib.experiments import get
+
+    def after(name: str) -> tuple[str, ...]:
+        try:
+            return get(name).after
+        except ConfigError:  # an unknown name fails in its own process, with its log
+            return ()
+
+    waiting = {runs[j] for j in [*pending, *running]}
+    for k, i in enumerate(pending):
+        name, seed = runs[i]
+        if not any((dep, seed) in waiting for dep in after(name)):
+            return pending.pop(k)
+    return None
+
+
 def run_parallel(
     runs: Sequence[tuple[str, int]],
     profile: str,
@@ -90,8 +107,9 @@ def run_parallel(
     log_dir: str | Path | None = None,
 ) -> list[tuple[str, int, float, Path]]:
     """Run every (experiment, seed) of ``runs`` on the CPU, ``workers`` at a time, one thread each
-    (more when cores outnumber workers); returns (experiment, seed, seconds, results file) in the
-    order of ``runs``. Raises :class:`TrainingError` naming every run that failed."""
+        (more when cores outnumber workers); returns (experiment, seed, seconds, results file) in the
+        order of ``runs``. A run starts after the runs it reads (its experiment's ``after``) of the
+    same seed. Raises :class:`TrainingError` naming every run that failed."""
     from avlib.profiles import project_root
     from avlib.results import scope_dir
 
@@ -100,15 +118,22 @@ def run_parallel(
     logs.mkdir(parents=True, exist_ok=True)
     threads = max(1, len(os.sched_getaffinity(0)) // workers)
     env = _env(threads)
-    pending = list(enumerate(runs))
+    pending = list(range(len(runs)))
     running: dict[int, tuple[subprocess.Popen, float, Path]] = {}
     done: dict[int, tuple[str, int, float, Path]] = {}
     failed: list[str] = []
     pbar = progress.bar(total=len(runs), desc=f"experiments ({workers} at once)", unit="run")
     try:
         while pending or running:
-            while pending and len(running) < workers and not failed:
-                i, (name, seed) = pending.pop(0)
+            while len(running) < workers and not failed:
+                i = _next(pending, running, runs)
+                if i is None:
+                    if not running:  # every pending run waits for another: a cycle of ``after``
+                        raise TrainingError(
+                            f"runs wait on each other: {[runs[j] for j in pending]}"
+                        )
+                    break
+                name, seed = runs[i]
                 log = logs / f"{name}-seed{seed}.log"
                 with open(log, "w") as out:
                     proc = subprocess.Popen(

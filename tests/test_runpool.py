@@ -54,3 +54,58 @@ def test_a_failed_run_is_named_with_its_log(tmp_path):
     assert "1 run(s) failed" in message and "no-such-experiment seed 1" in message
     assert "no-such-experiment" in (tmp_path / "no-such-experiment-seed1.log").read_text()
     assert (tmp_path / "smoke" / "toy" / "toy-avc" / "seed0.json").is_file()  # kept
+
+
+def test_a_run_starts_after_the_runs_it_reads(monkeypatch):
+    """``after``: l3-localisation of a seed waits for l3-avc of that seed, not of the others."""
+    runs = [("l3-localisation", 0), ("l3-avc", 0), ("l3-avc", 1), ("l3-localisation", 1)]
+    assert experiments.get("l3-localisation").after == ("l3-avc",)
+    pending, running = [0, 1, 2, 3], {}
+    assert runpool._next(pending, running, runs) == 1  # localisation 0 must wait
+    running[1] = None
+    assert runpool._next(pending, running, runs) == 2
+    running[2] = None
+    assert runpool._next(pending, running, runs) is None  # both wait on a running l3-avc
+    del running[2]  # seed 1's l3-avc is done: its localisation may start, seed 0's may not
+    assert runpool._next(pending, running, runs) == 3
+    del running[1]
+    assert runpool._next(pending, running, runs) == 0 and pending == []
+
+
+@pytest.fixture
+def toy_after():
+    """A test-only experiment that reads toy-avc's trained checkpoint of the same seed."""
+    from avlib.checkpoint import load_checkpoint
+
+    def toy_after(ctx):
+        state = load_checkpoint(experiments.upstream(ctx, "toy-avc") / "checkpoints" / "last.pt")
+        total = sum(float(v.double().sum()) for v in state["model"].values())
+        return experiments.RunOutput({"weight_sum": total, "draw": float(torch.rand(()))})
+
+    experiments.register("toy-after", paper="toy", config=lambda p: {}, after=("toy-avc",))(
+        toy_after
+    )
+    yield
+    experiments._REGISTRY.pop("toy-after")
+
+
+def test_a_missing_upstream_run_is_run_first_and_a_finished_one_is_read(tmp_path, toy_after):
+    kw = dict(runs_dir=tmp_path / "runs", progress=False)
+    first = experiments.run("toy-after", "smoke", 0, "cpu", tmp_path / "res", **kw)
+    upstream = tmp_path / "res" / "smoke" / "toy" / "toy-avc" / "seed0.json"
+    assert upstream.is_file()  # run first, its results saved as its own
+    stamp = upstream.stat().st_mtime_ns
+    again = experiments.run("toy-after", "smoke", 0, "cpu", tmp_path / "res2", **kw)
+    assert upstream.stat().st_mtime_ns == stamp  # finished with this config: not run again
+    a, b = (json.loads(p.read_text())["metrics"] for p in (first, again))
+    assert a == b  # the same numbers (RNG draws too) whether the upstream ran first or not
+    done = tmp_path / "runs" / "smoke" / "toy" / "toy-avc" / "seed0" / "done.json"
+    done.write_text(json.dumps({"config": "another", "data": None}))  # a stale run
+    experiments.run("toy-after", "smoke", 0, "cpu", tmp_path / "res", **kw)
+    assert upstream.stat().st_mtime_ns != stamp  # run again for the current config
+
+
+def test_upstream_without_a_finished_run_says_how_to_make_one(tmp_path):
+    ctx = experiments.RunContext("smoke", 3, "cpu", tmp_path / "x", runs_root=tmp_path)
+    with pytest.raises(ConfigError, match="avlib train toy-avc --seed 3"):
+        experiments.upstream(ctx, "toy-avc")

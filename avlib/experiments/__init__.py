@@ -8,6 +8,11 @@ under a short name with the function that gives its config at a profile::
 
 The config is known before the run, so a table can tell a results file of the
 current settings from one written by an older version (:func:`selection`).
+``after=("other-experiment",)`` names runs whose trained nets this one reads
+(the same seed's, e.g. AVOL-Net started from L3-Net's towers): :func:`run`
+runs them first when their finished run of the current config and data is
+missing (``done.json`` in their run folder), and :func:`upstream` gives the
+folder to read checkpoints from.
 :func:`run` seeds, times and calls it, and writes
 ``results/<profile>/<paper>/<name>/seed<S>.json`` through
 :func:`avlib.results.save_result` (rank 0 only under torchrun), with its config
@@ -22,6 +27,7 @@ imported on first use, so a new chapter only adds its file.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import time
 from collections.abc import Callable
@@ -44,6 +50,7 @@ class RunContext:
     data_root: Path | None = None  # None: the procedural world of this profile
     config: dict = field(default_factory=dict)  # the experiment's config at this profile
     used: list = field(default_factory=list)  # layouts read through dataset(), in order
+    runs_root: Path | None = None  # the runs tree run_dir is in (scoped for a data_root)
 
     def dataset(self, layout: str, name: str | None = None) -> Path:
         """The data set in ``layout`` under data_root (or the generated world); ``name`` picks one."""
@@ -76,21 +83,25 @@ class Experiment:
     fn: Callable[[RunContext], RunOutput]
     description: str
     config: Callable[[str], dict]  # profile -> the config a run at that profile uses
+    after: tuple[str, ...] = ()  # experiments whose same-seed runs this one reads
 
 
 _REGISTRY: dict[str, Experiment] = {}
 _loaded = False
 
 
-def register(name: str, *, paper: str, config: Callable[[str], dict]) -> Callable:
+def register(
+    name: str, *, paper: str, config: Callable[[str], dict], after: tuple[str, ...] = ()
+) -> Callable:
     """Decorator registering ``fn(ctx) -> RunOutput`` as experiment ``name`` of ``paper``;
-    ``config(profile)`` is the (JSON-able) config a run at that profile uses."""
+    ``config(profile)`` is the (JSON-able) config a run at that profile uses; ``after`` the
+    experiments whose same-seed runs it reads (run first when missing)."""
 
     def wrap(fn: Callable[[RunContext], RunOutput]) -> Callable[[RunContext], RunOutput]:
         if name in _REGISTRY and _REGISTRY[name].fn is not fn:
             raise ConfigError(f"experiment {name!r} is registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Experiment(name, paper, fn, doc[0] if doc else "", config)
+        _REGISTRY[name] = Experiment(name, paper, fn, doc[0] if doc else "", config, tuple(after))
         return fn
 
     return wrap
@@ -131,6 +142,7 @@ def run(
     data_root: str | Path | None = None,
 ) -> Path | None:
     """Run experiment ``name`` once and save its result; returns the results file (None off rank 0)."""
+    from avlib.atomic import write_json
     from avlib.checkpoint import seed_everything
     from avlib.distributed import env_rank
     from avlib.profiles import check_data_root, check_profile, project_root, resolve_device
@@ -140,18 +152,22 @@ def run(
     check_profile(profile)
     device = resolve_device(device)
     data_root = None if data_root is None else check_data_root(data_root)
-    runs = Path(runs_dir) if runs_dir else project_root() / "runs"
-    if data_root is not None:  # checkpoints of real-data runs apart too
-        runs = scope_dir(runs, data_root)
+    root = Path(runs_dir) if runs_dir else project_root() / "runs"
+    runs = scope_dir(root, data_root)  # checkpoints of real-data runs apart too
+    for dep in exp.after:  # before this run's seeding: its numbers do not depend on the order
+        if _finished(dep, profile, seed, runs, data_root) is None:
+            run(dep, profile, seed, device, results_dir, runs_dir=root, progress=progress,
+                data_root=data_root)  # fmt: skip
     ctx = RunContext(
         profile=profile,
         seed=int(seed),
         device=device,
-        run_dir=runs / profile / exp.paper / name / f"seed{int(seed)}",
+        run_dir=_run_dir(runs, profile, name, seed),
         resume=resume,
         progress=progress,
         data_root=data_root,
         config=exp.config(profile),
+        runs_root=runs,
     )
 
     seed_everything(ctx.seed)
@@ -179,7 +195,43 @@ def run(
     )
     if out.arrays:
         save_arrays(path.with_suffix(".npz"), out.arrays)
+    # the stamp a later run's ``after`` reads (its results_dir may be elsewhere)
+    write_json(ctx.run_dir / "done.json", _stamp(name, profile, identity.get("digest")))
     return path
+
+
+def _run_dir(runs: Path, profile: str, name: str, seed: int) -> Path:
+    return runs / profile / get(name).paper / name / f"seed{int(seed)}"
+
+
+def _stamp(name: str, profile: str, data_digest: str | None) -> dict:
+    """What a finished run's ``done.json`` says: its config's and its data's digests (None for
+    a run that read no data set)."""
+    return {"config": digest_config(get(name).config(profile)), "data": data_digest}
+
+
+def _finished(name: str, profile: str, seed: int, runs: Path, data_root) -> Path | None:
+    """The run folder of ``name``'s finished run of ``seed`` with the current config and data,
+    or None."""
+    folder = _run_dir(runs, profile, name, seed)
+    try:
+        stamp = json.loads((folder / "done.json").read_text())
+    except (OSError, ValueError):
+        return None
+    data = stamp.get("data") and data_identity(profile, data_root)["digest"]
+    return folder if stamp == _stamp(name, profile, data) else None
+
+
+def upstream(ctx: RunContext, name: str) -> Path:
+    """The run folder of ``name`` (one of the experiment's ``after``) for ``ctx``'s seed, with
+    its checkpoints; :func:`run` made sure it finished with the current config and data."""
+    folder = _finished(name, ctx.profile, ctx.seed, ctx.runs_root, ctx.data_root)
+    if folder is None:
+        raise ConfigError(
+            f"{name} seed {ctx.seed} has no finished run with the current config and data "
+            f"under {ctx.runs_root}: run it first (avlib train {name} --seed {ctx.seed})"
+        )
+    return folder
 
 
 def data_identity(profile: str, data_root: str | Path | None = None) -> dict:

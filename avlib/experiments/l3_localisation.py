@@ -1,6 +1,8 @@
 """Objects that Sound's localisation run (``l3-localisation``) of the L3 chapter.
 
-AVOL-Net trained on AVC on the Kinetics-Sounds analogue; its audio-to-vision
+AVOL-Net trained on AVC on the Kinetics-Sounds analogue, its towers started
+from the same seed's trained L3-Net (the ``l3-avc`` run, run first when
+missing: one L3 per seed, a stated deviation); its audio-to-vision
 similarity maps are scored against the world's ground-truth boxes (pointing
 game with random tie-breaks, cIoU at our stated threshold, AUC, AP50) beside
 a centre prior and a random point. Setups, samplers and training are the
@@ -10,20 +12,22 @@ L3 runs' (``avlib/experiments/l3.py``); the chapter is ``avlib/chapters/l3.py``.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from avlib.checkpoint import load_checkpoint
 from avlib.data.cache import ClipArrays
 from avlib.data.media import probe
-from avlib.errors import LayoutError
+from avlib.errors import ConfigError, LayoutError
 from avlib.eval.localisation import (
     centre_prior_map,
     localisation_scores,
     random_point_scores,
     upsample,
 )
-from avlib.experiments import RunContext, RunOutput, register
+from avlib.experiments import RunContext, RunOutput, register, upstream
 from avlib.experiments.common import accuracy, data_record
 from avlib.experiments.l3 import (
     PAPER,
@@ -86,14 +90,37 @@ def _padded(boxes: list[list], width: int = 4) -> np.ndarray:
 def _avol_config(profile: str) -> dict:
     pools = SETUPS[profile].avol_pools
     return {"avol": asdict(get_config("avol", profile, vision_pools=pools)),
+            "l3": asdict(get_config("l3", profile)),  # the towers it starts from
             "setup": asdict(SETUPS[profile])}  # fmt: skip
 
 
-@register("l3-localisation", paper=PAPER, config=_avol_config)
+TOWERS = ("vision.", "audio.")
+
+
+def warm_start(model, checkpoint: Path) -> int:
+    """Copy the towers' weights of the trained L3-Net in ``checkpoint`` into ``model`` (the
+    pooling between blocks holds no weights, so AVOL's finer map takes them as they are);
+    returns how many tensors were copied. A tower weight that does not fit is a ConfigError."""
+    trained = load_checkpoint(checkpoint)["model"]
+    own = model.state_dict()
+    towers = {k: v for k, v in trained.items() if k.startswith(TOWERS)}
+    wrong = [k for k, v in towers.items() if k not in own or own[k].shape != v.shape]
+    missing = [k for k in own if k.startswith(TOWERS) and k not in towers]
+    if wrong or missing or not towers:
+        raise ConfigError(
+            f"{checkpoint}: its towers do not fit {type(model).__name__} "
+            f"(mismatched: {wrong[:3]}, missing: {missing[:3]})"
+        )
+    model.load_state_dict(towers, strict=False)
+    return len(towers)
+
+
+@register("l3-localisation", paper=PAPER, config=_avol_config, after=("l3-avc",))
 def l3_localisation(ctx: RunContext) -> RunOutput:
     """AVOL-Net (Objects that Sound): sound localisation vs a centre prior and a random point."""
     setup = SETUPS[ctx.profile]
     model = build("avol", ctx.profile, vision_pools=setup.avol_pools)
+    warm_start(model, upstream(ctx, "l3-avc") / "l3" / "last.pt")
     train_a, val_a, test_a = kinetics_splits(ctx, model.cfg, setup)
     result = train_on_pairs(ctx, "avol", model, train_a, val_a, setup, setup.avol_steps)
     images, maps, boxes, grid = _localise(model, test_a, setup, ctx.device)

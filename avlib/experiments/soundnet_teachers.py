@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from avlib.data.cache import ClipArrays, DecodedCache
+from avlib.data.cachefiles import CacheLock
 from avlib.data.datasets import clip_batches
 from avlib.data.layouts import open_dataset
 from avlib.errors import LayoutError
@@ -86,8 +87,12 @@ def _train_teacher(ctx: RunContext, head: str, setup: Setup, weights: str | None
     tc = tc.__class__(**{**asdict(tc), "seed": setup.teacher_seed, "resume": True,
                          "checkpoint_dir": str(shared), "metrics_path": str(shared / "metrics.jsonl")})  # fmt: skip
     val = clip_batches(val_a, 128)
-    result = train(model, CrossEntropyLoss(), data, tc, val_data=val,
-                   val_fn=lambda m, b: {"acc": accuracy(m, b, ctx.device)})  # fmt: skip
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    # runs side by side (avlib.runpool) share the teacher: one trains it, the others wait and
+    # read its finished checkpoint (resume returns a finished run without training)
+    with CacheLock(shared.parent / f".{shared.name}.lock"):
+        result = train(model, CrossEntropyLoss(), data, tc, val_data=val,
+                       val_fn=lambda m, b: {"acc": accuracy(m, b, ctx.device)})  # fmt: skip
     return model.eval(), accuracy(model, val, ctx.device), result, splits
 
 
