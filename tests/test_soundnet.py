@@ -241,3 +241,32 @@ def test_majority_agreement_is_the_most_frequent_teacher_class_share():
 def test_from_scratch_runs_rotate_over_the_folds():
     folds = [1, 2, 3, 4, 5, 1, 2]
     assert [soundnet_baselines.heldout_fold(s, folds) for s in range(6)] == [1, 2, 3, 4, 5, 1]
+
+
+def test_teacher_frame_outputs_are_computed_once_per_teacher_and_clips(tmp_path):
+    """Every student seed reads the same teacher outputs: cached beside the teacher, keyed by the
+    clips' files; a teacher loaded from a user's weights is not cached."""
+    from types import SimpleNamespace
+
+    files = []
+    for n in range(2):
+        files.append(tmp_path / f"clip{n}.mp4")
+        files[-1].write_bytes(b"x" * (n + 1))
+    items = [SimpleNamespace(rel=f.name, path=f) for f in files]
+    arrays = SimpleNamespace(items=items, frames=np.zeros((2, 3, 4, 4, 3), np.uint8), fps=4)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return torch.full((2, 3, 5), float(len(calls)))
+
+    teacher = SimpleNamespace(frames_cache=tmp_path / "teacher")
+    first = soundnet_teachers._cached(teacher, arrays, "logits", compute)
+    again = soundnet_teachers._cached(teacher, arrays, "logits", compute)
+    assert len(calls) == 1 and torch.equal(first, again)
+    files[0].write_bytes(b"regenerated world")  # other clips under the same names
+    assert soundnet_teachers._cached(teacher, arrays, "logits", compute)[0, 0, 0] == 2
+    user = SimpleNamespace(frames_cache=None)
+    soundnet_teachers._cached(user, arrays, "logits", compute)
+    soundnet_teachers._cached(user, arrays, "logits", compute)
+    assert len(calls) == 4

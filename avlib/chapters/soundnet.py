@@ -37,6 +37,9 @@ NOTEBOOK = "04_soundnet"
 CITE = "aytar2016soundnet"
 CITES = {"soundnet": CITE}
 EXPERIMENTS = ("soundnet-student", "soundnet-ablations", "soundnet-scratch", "soundnet-baselines")
+# run once before EXPERIMENTS (which read its checkpoints), with every core: runs side by side
+# would otherwise wait while one of them trains the teachers
+TEACHERS_RUN = "soundnet-teachers"
 STUDENT, ABL, SCRATCH, BASE = (f"{PAPER}/{e}" for e in EXPERIMENTS)
 L3 = "l3/l3-avc"  # the cross-paper row reads L3's frozen audio features
 ABLATIONS = ("l2", "objects", "scenes", "five")

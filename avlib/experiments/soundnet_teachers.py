@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from avlib.atomic import atomic_path
 from avlib.data.cache import ClipArrays, DecodedCache
 from avlib.data.cachefiles import CacheLock
 from avlib.data.datasets import clip_batches
@@ -71,15 +72,16 @@ def _train_teacher(ctx: RunContext, head: str, setup: Setup, weights: str | None
             "soundnet-teacher", ctx.profile, weights=weights, n_classes=_classes_in(weights)
         )
         acc = accuracy(model, clip_batches(splits[1], 128), ctx.device) if splits else None
+        model.frames_cache = None  # a user's weights: its frame outputs are not cached
         return model.to(ctx.device).eval(), acc, None, splits
     train_a, val_a = splits
     model = build("soundnet-teacher", ctx.profile, n_classes=len(train_a.classes))
-    own = {k: getattr(setup, k) for k in ("teacher_steps", "teacher_seed", "warmup")}
+    steps = setup.teacher_steps if head == "objects" else setup.scene_teacher_steps
+    own = {"steps": steps, **{k: getattr(setup, k) for k in ("teacher_seed", "warmup")}}
     key = digest({"config": asdict(model.cfg), "setup": own, "classes": train_a.classes,
                   "items": [i.rel for i in train_a.items], "profile": ctx.profile})  # fmt: skip
     data = clip_batches(train_a, cfg.batch_size, shuffle=True, seed=setup.teacher_seed,
                         drop_last=True)  # fmt: skip
-    steps = setup.teacher_steps
     tc = train_config(ctx, f"teacher-{head}", steps, len(data), lr=cfg.lr,
                       weight_decay=cfg.weight_decay, scheduler="cosine",
                       warmup_steps=round(setup.warmup * steps))  # fmt: skip
@@ -93,6 +95,7 @@ def _train_teacher(ctx: RunContext, head: str, setup: Setup, weights: str | None
     with CacheLock(shared.parent / f".{shared.name}.lock"):
         result = train(model, CrossEntropyLoss(), data, tc, val_data=val,
                        val_fn=lambda m, b: {"acc": accuracy(m, b, ctx.device)})  # fmt: skip
+    model.frames_cache = shared  # its frame outputs are cached beside its checkpoint
     return model.eval(), accuracy(model, val, ctx.device), result, splits
 
 
@@ -123,24 +126,48 @@ def _frame_batches(arrays: ClipArrays, batch: int):
         yield b, t, frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255
 
 
+def _cached(teacher, arrays: ClipArrays, what: str, compute) -> torch.Tensor:
+    """``compute()`` once per trained teacher and clips: every student seed and ablation reads
+    the same frames (12 s of the object and scene teachers' logits per run at quick, 6 s of
+    features), so the result is kept beside the teacher's checkpoint, keyed by the clips."""
+    folder = getattr(teacher, "frames_cache", None)
+    if folder is None:
+        return compute()
+    files = [
+        (i.rel, Path(i.path).stat().st_size, Path(i.path).stat().st_mtime_ns) for i in arrays.items
+    ]  # a regenerated world is other clips under the same names
+    key = digest({"items": files, "frames": list(arrays.frames.shape), "fps": arrays.fps,
+                  "what": what})  # fmt: skip
+    path = Path(folder) / f"frames-{key}.pt"
+    if path.is_file():
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception:  # a damaged cache file is computed again
+            pass
+    out = compute()
+    with atomic_path(path) as tmp:
+        torch.save(out, tmp)
+    return out
+
+
 @torch.no_grad()
 def frame_logits(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> torch.Tensor:
     """The teacher's logits for every cached frame of every clip, once: (N, T, K)."""
     teacher.eval()
-    return torch.cat([
+    return _cached(teacher, arrays, "logits", lambda: torch.cat([
         teacher({"video": video.to(device)})["logits"].float().cpu().view(b, t, -1)
         for b, t, video in _frame_batches(arrays, batch)
-    ])  # fmt: skip
+    ]))  # fmt: skip
 
 
 @torch.no_grad()
 def frame_features(teacher, arrays: ClipArrays, device: str, batch: int = 256) -> np.ndarray:
     """The teacher's penultimate features averaged over each clip's frames: (N, D)."""
     teacher.eval()
-    return torch.cat([
+    return _cached(teacher, arrays, "features", lambda: torch.cat([
         teacher.embed_video(video.to(device)).cpu().view(b, t, -1).mean(dim=1)
         for b, t, video in _frame_batches(arrays, batch)
-    ]).numpy()  # fmt: skip
+    ])).numpy()  # fmt: skip
 
 
 def soft_targets(logits: dict[str, torch.Tensor], temperature: float) -> dict[str, torch.Tensor]:
