@@ -97,3 +97,28 @@ def test_an_avc_net_barely_above_chance_is_under_trained(tmp_path):
     result = l3.CLAIMS[0].evaluate(Selection("quick", tmp_path))
     assert result.label == "inconclusive (under-trained: L3 AVC above 56%)"
     assert abs(l3.AVC_FLOOR - 0.06) < 1e-9, "a quarter of the paper's 24 points over chance"
+
+
+def test_avol_starts_from_the_l3_towers_and_refuses_towers_that_do_not_fit(tmp_path):
+    import torch
+
+    from avlib.checkpoint import CHECKPOINT_KEYS, save_checkpoint
+    from avlib.errors import ConfigError
+    from avlib.experiments.l3_localisation import warm_start
+    from avlib.models import build
+
+    l3net = build("l3", "smoke")
+    path = save_checkpoint(
+        tmp_path / "last.pt", {k: {} for k in CHECKPOINT_KEYS} | {"model": l3net.state_dict()}
+    )
+    avol = build("avol", "smoke", vision_pools=2)  # a finer map: pools hold no weights
+    fresh_proj = avol.audio_proj[0].weight.clone()
+    copied = warm_start(avol, path)
+    assert copied == sum(1 for k in l3net.state_dict() if k.startswith(("vision.", "audio.")))
+    for k, v in avol.state_dict().items():
+        if k.startswith(("vision.", "audio.")):
+            assert torch.equal(v, l3net.state_dict()[k]), k
+    assert torch.equal(avol.audio_proj[0].weight, fresh_proj)  # its own layers start fresh
+    wider = build("avol", "smoke", widths=(8, 8, 16, 16))
+    with pytest.raises(ConfigError, match="towers do not fit"):
+        warm_start(wider, path)
