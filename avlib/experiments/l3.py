@@ -85,7 +85,9 @@ class Setup:
     # AVOL-Net on AVC (its gate: its own AVC above chance), its towers started from the seed's
     # L3-Net; measured: from scratch 400 and 600 steps left it at 50.6-53.8 % (seeds 0-2). From
     # the L3 towers, test AVC: 400 steps 54.7 / 59.9 / 59.1 % (seeds 0-2, ~50 s per run); 600
-    # steps 61.3 / 59.4 % (seeds 0, 2); 800 steps 63.7 % (seed 0). Lr 4e-3 stayed at 50 %.
+    # steps 61.3 / 63.8 / 59.4 % (its gate's 56 % missed by the interval's last 0.01 point; the
+    # notebook 545 s); 800 steps 63.6 / 62.5 / 58.5 % (no better, and the notebook 621 s, over
+    # its 600). Lr 4e-3 stayed at 50 %.
     avol_steps: int = 600
     classifier_steps: int = 300  # each supervised classifier
     fusion_steps: int = 200  # fusion layers on frozen supervised towers
