@@ -112,7 +112,10 @@ SETUPS = {
         finetune_batch=8,
         tsne_points=40,
     ),
-    "quick": Setup(),
+    # quick at 24 steps per epoch and 60 fine-tuning steps: the notebook took 369 s on 2 cores;
+    # the held-out curves still gained up to 7.7 points over their last quarter and fine-tuning
+    # from scratch stayed under twice chance, so the rest of the 10 minutes goes to steps
+    "quick": Setup(epoch_steps=36, finetune_steps=100),
     "full": Setup(
         pretext_s=6.0,
         epochs=18,
