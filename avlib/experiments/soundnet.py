@@ -117,7 +117,6 @@ SETUPS = {
         autoencoder_steps=6,
         epoch_steps=3,
         dcase_s=4.0,
-        probe_grid=2,
         probe_dim=4,
         tsne_points=40,
     ),
@@ -322,6 +321,11 @@ def probe(features: np.ndarray, clips: np.ndarray, arrays: ClipArrays, setup: Se
                       seed=0, pca=pca)  # fmt: skip
 
 
+def clip_means(x: np.ndarray, clips: np.ndarray, n: int) -> np.ndarray:
+    """Each of ``n`` clips' mean over its window rows of ``x``: (n, D)."""
+    return np.stack([x[clips == c].mean(axis=0) for c in range(n)])
+
+
 def layer_probes(model, arrays: ClipArrays, setup: Setup, device: str, prefix: str = "esc50"):
     """ESC-50 accuracy of every layer at equal dimension: {f'{prefix}_acc_{layer}': acc}, the best
     layer, and the window features (for the best layer's probes with the paper's protocol).
@@ -334,7 +338,7 @@ def layer_probes(model, arrays: ClipArrays, setup: Setup, device: str, prefix: s
     own = np.arange(len(arrays))
     scores = {}
     for layer in layers:
-        means = np.stack([feats[layer][clips == c].mean(axis=0) for c in own])
+        means = clip_means(feats[layer], clips, len(arrays))
         dim = min(setup.probe_dim, means.shape[1])
         scores[layer] = probe(means, own, arrays, setup, pca=dim).accuracy
     best = max(scores, key=scores.get)
@@ -374,7 +378,7 @@ def _multimodal(ctx, model, layer, teacher, flickr, setup) -> dict:
     for a in flickr:
         feats, clips = window_features(model, a, [layer], model.cfg.clip_s, setup, ctx.device)
         x = feats[layer]
-        sound.append(np.stack([x[clips == c].mean(axis=0) for c in range(len(a))]))
+        sound.append(clip_means(x, clips, len(a)))
         vision.append(frame_features(teacher, a, ctx.device))
     sound, vision = np.concatenate(sound), np.concatenate(vision)
     folds = np.arange(len(labels)) % 5
@@ -418,7 +422,7 @@ def soundnet_student(ctx: RunContext) -> RunOutput:
     metrics |= _multimodal(ctx, model, best, teach["objects"], flickr, setup)
     metrics["best_layer_index"] = list(model.feature_taps("audio")).index(best)
     pool5 = "pool5" if "pool5" in feats else best
-    per_clip = np.stack([feats[pool5][clips == c].mean(axis=0) for c in range(len(esc))])
+    per_clip = clip_means(feats[pool5], clips, len(esc))
     shown = np.sort(np.random.default_rng(ctx.seed).permutation(len(esc))[: setup.tsne_points])
     predicted = np.array([full.predictions[c] for c in range(len(esc))])
     arrays = {

@@ -133,9 +133,9 @@ def _cached(teacher, arrays: ClipArrays, what: str, compute) -> torch.Tensor:
     folder = getattr(teacher, "frames_cache", None)
     if folder is None:
         return compute()
-    files = [
-        (i.rel, Path(i.path).stat().st_size, Path(i.path).stat().st_mtime_ns) for i in arrays.items
-    ]  # a regenerated world is other clips under the same names
+    # a regenerated world is other clips under the same names: each file's size and time count
+    stats = [(i.rel, Path(i.path).stat()) for i in arrays.items]
+    files = [(rel, st.st_size, st.st_mtime_ns) for rel, st in stats]
     key = digest({"items": files, "frames": list(arrays.frames.shape), "fps": arrays.fps,
                   "what": what})  # fmt: skip
     path = Path(folder) / f"frames-{key}.pt"
